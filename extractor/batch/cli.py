@@ -1,0 +1,222 @@
+"""``nianbao batch``: many reports in, results.jsonl + reports.csv/xlsx + findings.csv out."""
+
+from __future__ import annotations
+
+import difflib
+import os
+from pathlib import Path
+from typing import Annotated, Optional
+
+import typer
+from rich.console import Console
+from rich.progress import (
+    BarColumn,
+    MofNCompleteColumn,
+    Progress,
+    ProgressColumn,
+    Task,
+    TextColumn,
+    TimeElapsedColumn,
+    TimeRemainingColumn,
+)
+from rich.table import Table
+from rich.text import Text
+
+from extractor.batch.exports import BatchSummary, ExportPaths, write_exports
+from extractor.batch.inputs import SUPPORTED_EXTENSIONS, expand_inputs
+from extractor.batch.runner import BatchOutcome, BatchRunner, default_jobs, stop_on_interrupt
+from extractor.batch.store import RESULTS_NAME, STATUS_DUPLICATE, STATUS_FAILED, STATUS_NOT_A_REPORT, STATUS_OK, read_results
+from extractor.config import ENGINES, RunConfig
+
+USAGE_EXIT = 2
+INTERRUPTED_EXIT = 130
+_MAX_FAILURES_SHOWN = 20
+
+
+class _RateColumn(ProgressColumn):
+    def render(self, task: Task) -> Text:
+        speed = task.finished_speed or task.speed
+        return Text("-- 份/秒" if not speed else f"{speed:.2f} 份/秒", style="cyan")
+
+
+class RichBatchProgress:
+    """A progress bar whose total is the work left: files skipped by --resume leave the total, so the
+    rate and ETA describe only files actually read."""
+
+    def __init__(self, console: Console) -> None:
+        self.progress = Progress(
+            TextColumn("[bold]年报批处理[/]"), BarColumn(), MofNCompleteColumn(), _RateColumn(),
+            TimeElapsedColumn(), TextColumn("剩余"), TimeRemainingColumn(), TextColumn("{task.fields[counts]}"),
+            console=console, transient=False,
+        )
+        self.counts = {STATUS_OK: 0, STATUS_FAILED: 0, STATUS_NOT_A_REPORT: 0, STATUS_DUPLICATE: 0, "skipped": 0}
+        self.task_id = self.progress.add_task("batch", total=0, counts="", start=False)
+
+    def _counts_text(self) -> str:
+        c = self.counts
+        text = f"成功 {c[STATUS_OK]} 失败 {c[STATUS_FAILED]} 非年报 {c[STATUS_NOT_A_REPORT]} 重复 {c[STATUS_DUPLICATE]}"
+        return text + (f" 已完成跳过 {c['skipped']}" if c["skipped"] else "")
+
+    def start(self, total: int) -> None:
+        self.progress.update(self.task_id, total=total, counts=self._counts_text())
+        self.progress.start_task(self.task_id)
+
+    def advance(self, status: str, path: Path) -> None:
+        self.counts[status] = self.counts.get(status, 0) + 1
+        task = self.progress.tasks[0]
+        if status == "skipped":
+            self.progress.update(self.task_id, total=(task.total or 1) - 1, counts=self._counts_text())
+        else:
+            self.progress.update(self.task_id, advance=1, counts=self._counts_text())
+
+    def __enter__(self) -> "RichBatchProgress":
+        self.progress.start()
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.progress.stop()
+
+
+def _usage_error(err: Console, zh: str, en: str) -> typer.Exit:
+    err.print(f"[bold red]错误[/]：{zh}\n[dim]error: {en}[/]", highlight=False)
+    return typer.Exit(USAGE_EXIT)
+
+
+def _prepare_out_dir(out: Path, resume: bool, err: Console) -> Path:
+    if out.exists() and not out.is_dir():
+        raise _usage_error(err, f"输出路径 {out} 已存在且不是目录", f"--out {out} exists and is not a directory")
+    try:
+        out.mkdir(parents=True, exist_ok=True)
+    except OSError as exc:
+        raise _usage_error(err, f"无法创建输出目录 {out}：{exc.strerror}", f"cannot create --out {out}: {exc}") from exc
+    if not os.access(out, os.W_OK | os.X_OK):
+        raise _usage_error(err, f"输出目录 {out} 不可写", f"--out {out} is not writable")
+    results = out / RESULTS_NAME
+    if results.exists() and results.stat().st_size > 0 and not resume:
+        raise _usage_error(
+            err,
+            f"{results} 已存在。加 --resume 继续这次批处理（跳过已完成的文件），或换一个新的 --out 目录。",
+            f"{results} already exists; pass --resume to continue that batch, or choose a new --out directory",
+        )
+    return out.resolve()
+
+
+def _summary_table(summary: BatchSummary, outcome: BatchOutcome) -> Table:
+    table = Table(title="批处理汇总 batch summary", show_header=True, header_style="bold")
+    table.add_column("项目 item")
+    table.add_column("数量 count", justify="right")
+    rows = (
+        ("文件 files", summary.files, ""),
+        ("已读取 read", summary.read, "green"),
+        ("无错误 clean", summary.clean, "green"),
+        ("含报告错误 with report errors", summary.with_report_errors, "yellow"),
+        ("需复核 needing review", summary.needing_review, "yellow"),
+        ("失败 failed", summary.failed, "red"),
+        ("非年报 not a report", summary.not_a_report, "red"),
+        ("重复 duplicates", summary.duplicates, ""),
+    )
+    for label, value, style in rows:
+        table.add_row(label, str(value), style=style if value else "")
+    rate = f"，{outcome.processed / outcome.seconds:.2f} 份/秒" if outcome.processed and outcome.seconds else ""
+    table.caption = (f"本次 this run: 读取 {outcome.processed}，跳过 {outcome.skipped}，"
+                     f"用时 {outcome.seconds:.1f} 秒{rate}")
+    return table
+
+
+def _print_failures(console: Console, summary: BatchSummary) -> None:
+    if not summary.failures:
+        return
+    console.print(f"[bold]未能读取的文件 files not read[/]（{len(summary.failures)}）：", highlight=False)
+    for path, status, error in summary.failures[:_MAX_FAILURES_SHOWN]:
+        label = "非年报" if status == STATUS_NOT_A_REPORT else "失败"
+        console.print(f"  [red]{label}[/] {path}\n      {error}", highlight=False, soft_wrap=True)
+    if len(summary.failures) > _MAX_FAILURES_SHOWN:
+        console.print(f"  … 其余 {len(summary.failures) - _MAX_FAILURES_SHOWN} 个见 reports.csv", highlight=False)
+
+
+def batch(
+    inputs: Annotated[list[str], typer.Argument(metavar="INPUT...", show_default=False,
+                                                help="文件、目录（递归）或通配符 files, directories (recursive) or globs")],
+    out: Annotated[Path, typer.Option("--out", "-o", help="输出目录 output directory", show_default=False)],
+    engine: Annotated[str, typer.Option("--engine", "-e", help=f"提取引擎 engine: {'|'.join(ENGINES)}")] = RunConfig.model_fields["engine"].default,
+    jobs: Annotated[Optional[int], typer.Option("--jobs", "-j", min=1, show_default=False,
+                                                help="并行数 workers (default: 1; 4 against a served endpoint)")] = None,
+    resume: Annotated[bool, typer.Option("--resume", help="继续上次批处理，跳过已完成的文件 skip files already done")] = False,
+    retry_failed: Annotated[bool, typer.Option("--retry-failed", help="续跑时也重做失败的文件 with --resume, redo failed files too")] = False,
+    model: Annotated[Optional[str], typer.Option("--model", "-m", show_default=False,
+                                                 help="模型 model, e.g. local:qwen2.5-coder-1.5b or openai:gpt-4o-mini")] = None,
+) -> None:
+    """批量提取年报 Read many reports: results.jsonl, reports.csv/xlsx and findings.csv in --out."""
+    err = Console(stderr=True)
+    console = Console()
+
+    if engine not in ENGINES:
+        close = difflib.get_close_matches(engine, ENGINES, n=1)
+        hint = f"，是否想用 {close[0]}？" if close else ""
+        raise _usage_error(err, f"未知的引擎 {engine!r}{hint}（可选 {', '.join(ENGINES)}）",
+                           f"unknown engine {engine!r}; choose one of {', '.join(ENGINES)}")
+    try:
+        config = RunConfig(engine=engine, **({"model": model} if model else {}))  # type: ignore[arg-type]
+    except ValueError as exc:
+        raise _usage_error(err, f"设置无效：{exc}", f"invalid settings: {exc}") from exc
+    workers = jobs or default_jobs(config)
+    config = config.model_copy(update={"concurrency": workers})
+
+    from extractor.errors import ConfigError
+
+    try:
+        from extractor.engines import get_engine
+
+        get_engine(config.engine)
+    except ConfigError as exc:
+        raise _usage_error(err, exc.hint_zh or f"引擎 {engine} 不可用", str(exc)) from exc
+
+    out_dir = _prepare_out_dir(out, resume, err)
+    expanded = expand_inputs(inputs, exclude=[out_dir])
+    for arg in expanded.unmatched:
+        err.print(f"[yellow]警告[/]：{arg} 没有找到可读取的文件 (nothing found; formats: "
+                  f"{' '.join(sorted(SUPPORTED_EXTENSIONS))})", highlight=False)
+    if not expanded.files:
+        raise _usage_error(err, "没有找到任何输入文件", "no input files found")
+
+    with RichBatchProgress(err) as progress:
+        runner = BatchRunner(expanded.files, out_dir, config, jobs=workers, resume=resume,
+                             retry_failed=retry_failed, progress=progress)
+
+        def on_first_interrupt() -> None:
+            err.print("[yellow]正在停止：等待进行中的文件完成并写入… 再按一次 Ctrl-C 立即退出[/]\n"
+                      "[dim]stopping after the files in flight; press Ctrl-C again to quit now[/]")
+
+        with stop_on_interrupt(runner, on_first_interrupt, exit_code=INTERRUPTED_EXIT):
+            outcome = runner.run()
+
+    if outcome.truncated_tail:
+        err.print("[yellow]注意[/]：上次运行在写入最后一行时中断；该行已丢弃，对应文件已重新读取。", highlight=False)
+    if outcome.bad_lines:
+        err.print(f"[yellow]注意[/]：{RESULTS_NAME} 中有 {outcome.bad_lines} 行无法解析，已忽略。", highlight=False)
+
+    paths, summary = _export(out_dir)
+    console.print(_summary_table(summary, outcome))
+    _print_failures(console, summary)
+    console.print(f"结果 results: {out_dir / RESULTS_NAME}\n"
+                  f"导出 exports: {paths.reports_csv.name}, {paths.reports_xlsx.name}, {paths.findings_csv.name}",
+                  highlight=False, soft_wrap=True)
+
+    if outcome.fatal is not None:
+        fatal = outcome.fatal
+        err.print(f"[bold red]批处理已停止[/]：{fatal.hint_zh or ''} {fatal}\n"
+                  "[dim]fix the settings or start the model, then rerun with --resume[/]", highlight=False)
+        raise typer.Exit(fatal.exit_code)
+    if outcome.interrupted:
+        err.print("[yellow]已中断[/]：已完成的结果都已保存；加 --resume 重新运行即可继续。\n"
+                  "[dim]interrupted; everything finished is saved, rerun with --resume to continue[/]")
+        raise typer.Exit(INTERRUPTED_EXIT)
+
+
+def _export(out_dir: Path) -> tuple[ExportPaths, BatchSummary]:
+    loaded = read_results(out_dir / RESULTS_NAME)
+    return write_exports(out_dir, loaded.records)
+
+
+def register(app: typer.Typer) -> None:
+    app.command("batch", no_args_is_help=True)(batch)

@@ -1,0 +1,268 @@
+"""The files people open: reports.csv / reports.xlsx (one row per report) and findings.csv.
+
+Built from the whole results.jsonl, never from one run's memory, so a resumed batch exports exactly
+what an uninterrupted one would: the last line of each path counts, rows are sorted by path, and a
+duplicate path is folded into the row of the report it duplicates (column 重复路径). Nothing that
+varies between runs (timings, timestamps) goes into these files.
+"""
+
+from __future__ import annotations
+
+import csv
+import os
+import tempfile
+from collections.abc import Callable, Iterable
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+from extractor.batch.store import (
+    STATUS_DUPLICATE,
+    STATUS_FAILED,
+    STATUS_NOT_A_REPORT,
+    STATUS_OK,
+    Record,
+)
+
+REPORTS_CSV = "reports.csv"
+REPORTS_XLSX = "reports.xlsx"
+FINDINGS_CSV = "findings.csv"
+
+Value = str | int | None
+
+
+def _cell(record: Record, section: str, *keys: str | int) -> Value:
+    node: Any = record.get(section)
+    for k in keys:
+        if node is None:
+            return None
+        if isinstance(k, int):
+            node = node[k] if isinstance(node, list) and len(node) > k else None
+        else:
+            node = node.get(k) if isinstance(node, dict) else None
+    return node if isinstance(node, (int, str)) or node is None else str(node)
+
+
+def _apps_total(row: str) -> Callable[[Record], Value]:
+    return lambda r: _cell(r, "applications", row, 6)
+
+
+def _active(row: str, *fields: str) -> Callable[[Record], Value]:
+    # 2021 and 2019 name the same idea differently (issued vs made): the first present field wins.
+    def get(r: Record) -> Value:
+        for f in fields:
+            v = _cell(r, "active_disclosure", row, f)
+            if v is not None:
+                return v
+        return None
+
+    return get
+
+
+def _review(group: str) -> Callable[[Record], Value]:
+    return lambda r: _cell(r, "review_litigation", group, "total")
+
+
+def _count(name: str) -> Callable[[Record], Value]:
+    def get(r: Record) -> Value:
+        if r.get("status") != STATUS_OK:
+            return None
+        return int((r.get("counts") or {}).get(name, 0))
+
+    return get
+
+
+# (header, getter). Headers are Chinese first with a stable English key in brackets, so a script
+# can select columns without parsing Chinese.
+REPORT_COLUMNS: tuple[tuple[str, Callable[[Record], Value]], ...] = (
+    ("路径 [path]", lambda r: r.get("source_path")),
+    ("SHA-256 [sha256]", lambda r: r.get("source_sha256")),
+    ("状态 [status]", lambda r: r.get("status")),
+    ("错误 [error]", lambda r: r.get("error")),
+    ("机关 [agency]", lambda r: r.get("agency")),
+    ("年度 [year]", lambda r: r.get("year")),
+    ("模板 [template]", lambda r: r.get("template")),
+    ("新收申请总计 [new_received_total]", _apps_total("new_received")),
+    ("上年结转总计 [carried_over_total]", _apps_total("carried_over")),
+    ("予以公开总计 [granted_total]", _apps_total("granted")),
+    ("（七）总计 [applications_total]", _apps_total("total")),
+    ("结转下年度总计 [carried_forward_total]", _apps_total("carried_forward")),
+    ("行政许可处理决定 [licensing_decisions]", _active("licensing", "decisions")),
+    ("行政处罚处理决定 [punishment_decisions]", _active("punishment", "decisions")),
+    ("行政强制处理决定 [coercion_decisions]", _active("coercion", "decisions")),
+    ("规范性文件制发/新制作 [normative_documents_issued]", _active("normative_documents", "issued", "made")),
+    ("行政复议总计 [review_total]", _review("review")),
+    ("直接起诉总计 [litigation_direct_total]", _review("litigation_direct")),
+    ("复议后起诉总计 [litigation_after_review_total]", _review("litigation_after_review")),
+    ("报告错误数 [report_errors]", _count("report_errors")),
+    ("提取存疑数 [extraction_doubts]", _count("extraction_doubts")),
+    ("引擎 [engine]", lambda r: (r.get("settings") or {}).get("engine") or (r.get("meta") or {}).get("engine")),
+    ("模型 [model]", lambda r: (r.get("settings") or {}).get("model")),
+    ("重复路径 [duplicate_paths]", lambda r: ";".join(r.get("_duplicate_paths", [])) or None),
+)
+
+FINDING_HEADERS: tuple[str, ...] = (
+    "路径 [path]", "SHA-256 [sha256]", "机关 [agency]", "年度 [year]", "规则 [rule]", "依据 [authority]",
+    "严重程度 [severity]", "归因 [attribution]", "单元格 [cells]", "应为 [expected]", "实为 [found]", "说明 [message]",
+)
+
+
+@dataclass
+class BatchSummary:
+    files: int = 0  # distinct paths recorded
+    read: int = 0  # reports read (status ok)
+    clean: int = 0  # read, and no finding of severity error
+    with_report_errors: int = 0
+    needing_review: int = 0  # read, with extraction doubts
+    failed: int = 0
+    not_a_report: int = 0
+    duplicates: int = 0
+    failures: list[tuple[str, str, str]] = field(default_factory=list)  # (path, status, error)
+
+
+@dataclass
+class ExportTables:
+    reports: list[Record]  # one per report (primary lines), duplicates folded in, sorted by path
+    summary: BatchSummary
+
+
+def latest_by_path(records: Iterable[Record]) -> dict[str, Record]:
+    """The last line of each path: a resume that redid a file supersedes its earlier line."""
+    latest: dict[str, Record] = {}
+    for record in records:
+        path = record.get("source_path")
+        if isinstance(path, str):
+            latest.pop(path, None)  # keep insertion order = order of the deciding line
+            latest[path] = record
+    return latest
+
+
+def build_tables(records: Iterable[Record]) -> ExportTables:
+    latest = latest_by_path(records)
+    summary = BatchSummary(files=len(latest))
+    primaries: dict[str, Record] = {}
+    duplicates: list[Record] = []
+    for path, record in latest.items():
+        if record.get("status") == STATUS_DUPLICATE:
+            duplicates.append(record)
+        else:
+            primaries[path] = dict(record, _duplicate_paths=[])
+    for dup in duplicates:
+        summary.duplicates += 1
+        target = primaries.get(dup.get("duplicate_of") or "")
+        if target is not None and target.get("source_sha256") == dup.get("source_sha256"):
+            target["_duplicate_paths"].append(dup["source_path"])
+        else:
+            # its twin's line was superseded (the file changed since): keep the path visible
+            orphan = dict(dup, _duplicate_paths=[])
+            orphan["error"] = f"与 {dup.get('duplicate_of')} 内容相同，但该文件的结果已更新"
+            primaries[dup["source_path"]] = orphan
+    for row in primaries.values():
+        row["_duplicate_paths"].sort()
+        status = row.get("status")
+        if status == STATUS_OK:
+            summary.read += 1
+            counts = row.get("counts") or {}
+            if not counts.get("errors"):
+                summary.clean += 1
+            if counts.get("report_errors"):
+                summary.with_report_errors += 1
+            if counts.get("extraction_doubts"):
+                summary.needing_review += 1
+        elif status == STATUS_NOT_A_REPORT:
+            summary.not_a_report += 1
+            summary.failures.append((row["source_path"], status, str(row.get("error") or "")))
+        elif status == STATUS_FAILED:
+            summary.failed += 1
+            summary.failures.append((row["source_path"], status, str(row.get("error") or "")))
+    summary.failures.sort()
+    reports = [primaries[p] for p in sorted(primaries)]
+    return ExportTables(reports=reports, summary=summary)
+
+
+def report_rows(reports: list[Record]) -> list[list[Value]]:
+    return [[getter(r) for _, getter in REPORT_COLUMNS] for r in reports]
+
+
+def finding_rows(reports: list[Record]) -> list[list[Value]]:
+    rows: list[list[Value]] = []
+    for r in reports:
+        for f in r.get("findings") or []:
+            rows.append([
+                r.get("source_path"), r.get("source_sha256"), r.get("agency"), r.get("year"),
+                f.get("rule"), f.get("authority"), f.get("severity"), f.get("attribution"),
+                ";".join(f.get("cells") or []), f.get("expected"), f.get("found"), f.get("message"),
+            ])
+    return rows
+
+
+def _atomic_write(target: Path, write: Callable[[Path], None]) -> None:
+    # Write beside the target and rename: an interrupted export never leaves a half file.
+    fd, tmp = tempfile.mkstemp(prefix=f".{target.name}.", suffix=".tmp", dir=target.parent)
+    os.close(fd)
+    tmp_path = Path(tmp)
+    try:
+        write(tmp_path)
+        os.replace(tmp_path, target)
+    finally:
+        if tmp_path.exists():
+            tmp_path.unlink()
+
+
+def _write_csv(target: Path, headers: Iterable[str], rows: list[list[Value]]) -> None:
+    def write(tmp: Path) -> None:
+        # UTF-8 with BOM: Excel otherwise opens Chinese text as mojibake.
+        with open(tmp, "w", encoding="utf-8-sig", newline="") as fh:
+            writer = csv.writer(fh)
+            writer.writerow(list(headers))
+            writer.writerows([["" if v is None else v for v in row] for row in rows])
+
+    _atomic_write(target, write)
+
+
+def _xlsx_value(value: Value) -> Value:
+    if isinstance(value, str):
+        from openpyxl.cell.cell import ILLEGAL_CHARACTERS_RE
+
+        # openpyxl refuses control characters, and a leading "=" would become a live formula.
+        value = ILLEGAL_CHARACTERS_RE.sub("\ufffd", value)
+        if value.startswith("="):
+            value = "'" + value
+    return value
+
+
+def _write_xlsx(target: Path, report_table: list[list[Value]], finding_table: list[list[Value]]) -> None:
+    from openpyxl import Workbook
+
+    def write(tmp: Path) -> None:
+        wb = Workbook(write_only=True)
+        for title, headers, rows in (
+            ("报告 reports", [h for h, _ in REPORT_COLUMNS], report_table),
+            ("发现 findings", list(FINDING_HEADERS), finding_table),
+        ):
+            ws = wb.create_sheet(title)
+            ws.freeze_panes = "A2"
+            ws.append(headers)
+            for row in rows:
+                ws.append([_xlsx_value(v) for v in row])
+        wb.save(tmp)
+
+    _atomic_write(target, write)
+
+
+@dataclass
+class ExportPaths:
+    reports_csv: Path
+    reports_xlsx: Path
+    findings_csv: Path
+
+
+def write_exports(out_dir: Path, records: Iterable[Record]) -> tuple[ExportPaths, BatchSummary]:
+    tables = build_tables(records)
+    reports = report_rows(tables.reports)
+    findings = finding_rows(tables.reports)
+    paths = ExportPaths(out_dir / REPORTS_CSV, out_dir / REPORTS_XLSX, out_dir / FINDINGS_CSV)
+    _write_csv(paths.reports_csv, [h for h, _ in REPORT_COLUMNS], reports)
+    _write_csv(paths.findings_csv, FINDING_HEADERS, findings)
+    _write_xlsx(paths.reports_xlsx, reports, findings)
+    return paths, tables.summary

@@ -1,0 +1,64 @@
+"""The ``nianbao`` command line. ``main(argv) -> int`` so tests call it without a subprocess."""
+
+from __future__ import annotations
+
+import importlib
+import sys
+
+import typer
+
+app = typer.Typer(
+    name="nianbao",
+    help="nianbao (年报): read 政府信息公开工作年度报告 into verified, typed data.",
+    no_args_is_help=True,
+    add_completion=False,
+    pretty_exceptions_enable=False,
+)
+
+# Each shell registers its own commands; a module that is missing leaves the rest working.
+_PLUGINS = (
+    "extractor.core_commands",
+    "extractor.backends.cli",
+    "extractor.batch.cli",
+    "evals.cli",
+    "ui.cli",
+)
+
+
+def _register_plugins() -> None:
+    for name in _PLUGINS:
+        try:
+            module = importlib.import_module(name)
+        except ModuleNotFoundError as exc:
+            if exc.name and name.startswith(exc.name):
+                continue
+            raise
+        module.register(app)
+
+
+_register_plugins()
+
+
+def main(argv: list[str] | None = None) -> int:
+    """Run the CLI with ``argv`` and return the exit code instead of exiting."""
+    try:
+        app(args=argv if argv is not None else sys.argv[1:], standalone_mode=False)
+    except SystemExit as exc:  # typer.Exit inside commands
+        return int(exc.code or 0)
+    except typer.Exit as exc:
+        return int(exc.exit_code)
+    except Exception as exc:  # click usage errors and the like
+        import click
+
+        if isinstance(exc, click.exceptions.ClickException):
+            exc.show()
+            return exc.exit_code
+        if isinstance(exc, click.exceptions.Abort):
+            typer.echo("Aborted.", err=True)
+            return 130
+        raise
+    return 0
+
+
+def run() -> None:
+    sys.exit(main())

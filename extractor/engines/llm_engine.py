@@ -1,0 +1,302 @@
+"""``--engine llm``: the LLM reads every section; grounding and the checker then judge it.
+
+Each section is asked on its own (header, 二, 三, 四), with only that section's text and a compact
+answer model, so a 1.5B model on two CPU cores reads a report in minutes. After the first pass the
+checker-driven repair loop re-asks the rows whose numbers the source does not support.
+"""
+
+from __future__ import annotations
+
+import re
+import time
+from collections.abc import Callable
+from typing import Any, Literal
+
+from extractor.backends.client import StructuredLLM, Usage, make_llm
+from extractor.config import RunConfig
+from extractor.engines.base import ReaderOutput
+from extractor.errors import LLMError
+from extractor.findings import Finding
+from extractor.llm_sections import (
+    SectionSpec,
+    answer_cells,
+    answer_from_report,
+    build_report,
+    detect_single_other_row,
+    format_answer,
+    header_spec,
+    table_specs,
+)
+from extractor.normalize import NormalizedText, normalize
+from extractor.prompting import example_for, prompt_version, render
+from extractor.repair import repair_loop
+from extractor.schema import CellValue
+from extractor.sections import DocumentLayout, analyze_layout
+from extractor.template_spec import APPLICANT_COLUMNS, REVIEW_COLUMNS
+
+LLMFactory = Callable[[RunConfig], StructuredLLM]
+
+# Answer budgets per section (tokens). The client doubles a budget once when an answer is cut off.
+MAX_TOKENS: dict[str, int] = {"header": 160, "section2": 400, "section3": 1400, "section4": 300}
+# Rows of table 三 per call; 0 asks the whole table at once. Smaller chunks help a struggling model
+# at the cost of re-reading the section text (cheap with llama.cpp's prompt-prefix cache).
+SECTION3_CHUNK_ROWS = 0
+HEADER_HEAD_CHARS = 1200
+HEADER_TAIL_CHARS = 160
+
+
+def guess_template(layout: DocumentLayout) -> Literal["2019", "2021"]:
+    if layout.template in ("2019", "2021"):
+        return layout.template  # type: ignore[return-value]
+    return "2019" if layout.year is not None and layout.year <= 2020 else "2021"
+
+
+def _compact(text: str) -> str:
+    return re.sub(r"\s+", "", text)
+
+
+class LLMSectionAsker:
+    """Asks one section spec at a time and keeps the usage, timings and call counts of a report.
+
+    The model is created on the first question that needs it, so a report answered entirely from
+    the cache (or a hybrid run that needs no LLM) never loads the model.
+    """
+
+    def __init__(
+        self,
+        config: RunConfig,
+        source: NormalizedText,
+        layout: DocumentLayout,
+        *,
+        llm_factory: LLMFactory | None = None,
+        use_examples: bool = True,
+    ) -> None:
+        self.config = config
+        self.source = source
+        self.layout = layout
+        self.use_examples = use_examples
+        self._factory = llm_factory or (lambda cfg: make_llm(cfg))
+        self._llm: StructuredLLM | None = None
+        self.usage = Usage()
+        self.timings: dict[str, float] = {}
+        self.questions = 0
+        self.failures: list[Finding] = []
+        self._system = render("system.md.j2")
+
+    # -- the model
+
+    @property
+    def llm(self) -> StructuredLLM:
+        if self._llm is None:
+            self._llm = self._factory(self.config)
+        return self._llm
+
+    @property
+    def model_id(self) -> str:
+        return self._llm.model_id if self._llm is not None else self.config.model
+
+    def close(self) -> None:
+        if self._llm is not None:
+            self._llm.close()
+            self._llm = None
+
+    # -- texts
+
+    def section_text(self, number: int) -> str:
+        """The section's own text; where the layout missed it, the span of its neighbours, else everything."""
+        text = self.layout.section_text(number)
+        if text.strip():
+            return text
+        spans = self.layout.sections
+        before = [spans[n] for n in spans if n < number and 2 <= n <= 4]
+        after = [spans[n] for n in spans if n > number and n <= 4]
+        start = before[-1][0] if before else 0
+        end = after[0][1] if after else len(self.source.text)
+        return self.source.text[start:end]
+
+    def header_text(self) -> str:
+        text = self.source.text
+        if len(text) <= HEADER_HEAD_CHARS + HEADER_TAIL_CHARS + 20:
+            return text
+        parts = [text[:HEADER_HEAD_CHARS]]
+        m = re.search(r"[^。\n]*统计(?:期限|周期|时限|时间|区间)[^。\n]*", text)
+        if m and m.start() >= HEADER_HEAD_CHARS:
+            parts.append(m.group(0))
+        parts.append(text[-HEADER_TAIL_CHARS:])
+        return "\n……\n".join(parts)
+
+    # -- prompts
+
+    def prompt(self, spec: SectionSpec, feedback: str | None = None) -> str:
+        if spec.name == "header":
+            return render(spec.prompt, text=self.header_text(), feedback=feedback)
+        full_spec_units = len(spec.fields)
+        context: dict[str, Any] = {
+            "text": self.section_text(spec.number),
+            "fields": [
+                {"key": f.key, "label": f.label, "columns": list(f.columns), "array": f.array} for f in spec.fields
+            ],
+            "feedback": feedback,
+            "partial": feedback is not None or full_spec_units < _full_field_count(spec),
+            "example": self._example(spec) if self.use_examples and feedback is None else None,
+            "single_other_row": any(f.key == "other_processing" for f in spec.fields),
+        }
+        if spec.name == "section3":
+            context["columns"] = list(APPLICANT_COLUMNS)
+        elif spec.name == "section4":
+            context["columns"] = [label for _, label in REVIEW_COLUMNS]
+        return render(spec.prompt, **context)
+
+    def _example(self, spec: SectionSpec) -> dict[str, str] | None:
+        template = spec.template or guess_template(self.layout)
+        example = example_for(template)
+        if example is None:
+            return None
+        norm = normalize(example.text)
+        layout = analyze_layout(norm)
+        text = layout.section_text(spec.number)
+        if not text.strip():
+            return None
+        return {"text": text.strip(), "answer": format_answer(answer_from_report(spec, example.report))}
+
+    # -- asking
+
+    def ask(self, spec: SectionSpec, feedback: str | None = None) -> dict[str, CellValue]:
+        """Ask one spec; return the cells it answered (all ``None`` with a finding when the model fails)."""
+        if not spec.fields:
+            return {}
+        user = self.prompt(spec, feedback)
+        started = time.perf_counter()
+        stage = f"llm_{spec.name}" if feedback is None else "llm_repair"
+        self.questions += 1
+        try:
+            answer, usage = self.llm.ask(
+                self._system, user, spec.model(), max_tokens=_budget(spec), temperature=0.0
+            )
+        except LLMError as exc:
+            if exc.retryable:  # the endpoint is down: the whole report should fail and be retried later
+                raise
+            self.failures.append(
+                Finding(
+                    rule="X-LLM",
+                    authority="heuristic",
+                    severity="warning",
+                    attribution="extraction",
+                    cells=[],
+                    message=f"模型未能给出“{_section_title(spec)}”的有效回答，相关单元格留空：{exc.message[:200]}",
+                )
+            )
+            return dict.fromkeys(spec.paths)
+        finally:
+            self.timings[stage] = self.timings.get(stage, 0.0) + time.perf_counter() - started
+        self.usage.add(usage)
+        return answer_cells(spec, answer)
+
+    def ask_header(self) -> tuple[str | None, int | None]:
+        spec = header_spec()
+        cells = self.ask(spec)
+        agency = cells.get("agency")
+        year = cells.get("year")
+        agency_text = agency if isinstance(agency, str) and agency.strip() else None
+        # Keep only an agency the report really prints: a 1.5B model likes to invent one.
+        if agency_text is not None and _compact(agency_text) not in _compact(self.source.text):
+            agency_text = None
+        year_value = year if isinstance(year, int) and 2000 <= year <= 2100 else None
+        return agency_text, year_value
+
+    def meta(self, repair_rounds: int) -> dict[str, Any]:
+        return {
+            "model": self.model_id,
+            "prompt_version": prompt_version(),
+            "tokens_in": self.usage.prompt_tokens,
+            "tokens_out": self.usage.completion_tokens,
+            "calls": self.usage.calls,
+            "questions": self.questions,
+            "retries": self.usage.retries,
+            "reasks": self.usage.reasks,
+            "repair_rounds": repair_rounds,
+            "cache_hits": self.usage.cache_hits,
+        }
+
+
+def _full_field_count(spec: SectionSpec) -> int:
+    from extractor.llm_sections import section2_spec, section3_spec, section4_spec
+
+    if spec.name == "section2" and spec.template:
+        return len(section2_spec(spec.template).fields)
+    if spec.name == "section3":
+        return len(section3_spec(any(f.key == "other_processing" for f in spec.fields)).fields)
+    if spec.name == "section4":
+        return len(section4_spec().fields)
+    return len(spec.fields)
+
+
+def _budget(spec: SectionSpec) -> int:
+    full = MAX_TOKENS.get(spec.name, 600)
+    if spec.name == "section3":
+        # about 40 tokens per 7-cell row with its key, plus a margin
+        return min(full, 120 + 48 * len(spec.fields))
+    return full
+
+
+def _section_title(spec: SectionSpec) -> str:
+    return {"header": "机关与年度", "section2": "二、主动公开", "section3": "三、申请处理", "section4": "四、复议诉讼"}[spec.name]
+
+
+def _verify_fn() -> Callable[..., Any] | None:
+    try:
+        from extractor.verify import verify
+    except ImportError:  # grounding not installed yet: no repair, the pipeline still verifies
+        return None
+    return verify
+
+
+def read_tables(asker: LLMSectionAsker, template: Literal["2019", "2021"], single_other_row: bool) -> tuple[list[SectionSpec], dict[str, CellValue]]:
+    """Ask 二, 三 and 四 in full; 三 in chunks when ``SECTION3_CHUNK_ROWS`` says so."""
+    specs = table_specs(template, single_other_row)
+    cells: dict[str, CellValue] = {}
+    for spec in specs:
+        parts = spec.chunks(SECTION3_CHUNK_ROWS) if spec.name == "section3" else [spec]
+        for part in parts:
+            cells.update(asker.ask(part))
+    return specs, cells
+
+
+class LLMEngine:
+    name = "llm"
+
+    def __init__(self, llm_factory: LLMFactory | None = None, *, use_examples: bool = True) -> None:
+        self._llm_factory = llm_factory
+        self._use_examples = use_examples
+
+    def read(self, source: NormalizedText, layout: DocumentLayout, config: Any) -> ReaderOutput:
+        started = time.perf_counter()
+        asker = LLMSectionAsker(config, source, layout, llm_factory=self._llm_factory, use_examples=self._use_examples)
+        try:
+            template = guess_template(layout)
+            single = detect_single_other_row(asker.section_text(3), template)
+            agency, year = asker.ask_header()
+            specs, cells = read_tables(asker, template, single)
+            report = build_report(template, single, cells, agency=agency or layout.agency, year=year or layout.year)
+            producers = dict.fromkeys(cells, "llm")
+            rounds, evidence_note = 0, None
+            verify = _verify_fn()
+            if verify is not None and config.max_repair_rounds > 0:
+                t = time.perf_counter()
+                outcome = repair_loop(
+                    report, source, layout, asker, specs,
+                    max_rounds=config.max_repair_rounds, verify_fn=verify, producers=producers,
+                )
+                rounds = outcome.rounds
+                asker.timings["repair_total"] = time.perf_counter() - t
+            elif verify is None:
+                evidence_note = "extractor.verify is not available; no repair round ran"
+        finally:
+            asker.close()
+        timings = {k: round(v, 4) for k, v in asker.timings.items()}
+        timings["llm_read"] = round(time.perf_counter() - started, 4)
+        meta: dict[str, Any] = {"llm": asker.meta(rounds), "timings_s": timings}
+        if evidence_note:
+            meta["notes"] = [evidence_note]
+        return ReaderOutput(report=report, findings=list(asker.failures), producers=producers, meta=meta)
+

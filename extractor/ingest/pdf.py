@@ -1,0 +1,155 @@
+"""PDF → layout text in the manner of ``pdftotext -layout``: one printed line per text line, table
+cells on their row's line separated by runs of spaces, pages joined by a newline.
+
+Words come from pdfplumber with their positions. Each word is placed at the column its x position
+gives (one column = half the table font's size, one character per column, as pdftotext counts), so
+numbers in one table column line up across rows. Words closer than a character apart are joined by
+one space (or none), so prose reads as prose.
+"""
+
+from __future__ import annotations
+
+import io
+import re
+import statistics
+from dataclasses import dataclass
+
+from extractor.errors import InputError
+
+# Words whose vertical middles are closer than this share of their height sit on one line.
+_SAME_LINE = 0.5
+# Gaps (in units of the word height) below which words touch, and above which they are separate cells.
+_TOUCH_GAP = 0.15
+_CELL_GAP = 0.6
+# Letter-spaced Chinese leaves gaps of about 0.3 of the height; table cells are 0.8 or more apart.
+_LETTER_GAP = 0.5
+# Fewer printed characters than this in the whole file: no text layer, a scan.
+_MIN_TEXT_CHARS = 20
+_PAGE_NUMBER_RE = re.compile(r"^\s*([-—–－_])\s*(\d{1,3})\s*([-—–－_])\s*$")
+
+
+@dataclass
+class _Word:
+    text: str
+    x0: float
+    x1: float
+    top: float
+    bottom: float
+
+    @property
+    def height(self) -> float:
+        return max(self.bottom - self.top, 1.0)
+
+    @property
+    def middle(self) -> float:
+        return (self.top + self.bottom) / 2
+
+
+def _wide(ch: str) -> bool:
+    return ord(ch) > 0x2E7F  # CJK punctuation, ideographs, full-width forms
+
+
+def scanned_error() -> InputError:
+    return InputError(
+        "the PDF has no text layer (a scanned document?); run OCR on it first",
+        hint="OCR the PDF, or give the report as text, HTML or Word",
+        hint_zh="该PDF没有文字层，可能是扫描件，请先进行文字识别（OCR）或提供文本、网页、Word 版本",
+    )
+
+
+def _group_lines(words: list[_Word]) -> list[list[_Word]]:
+    lines: list[list[_Word]] = []
+    for word in sorted(words, key=lambda w: (w.middle, w.x0)):
+        if lines:
+            line = lines[-1]
+            mid = statistics.fmean(w.middle for w in line)
+            height = min(min(w.height for w in line), word.height)
+            if abs(word.middle - mid) <= _SAME_LINE * height:
+                line.append(word)
+                continue
+        lines.append([word])
+    return [sorted(line, key=lambda w: w.x0) for line in lines]
+
+
+@dataclass(frozen=True)
+class _Rule:
+    """A vertical table ruling: a cell border between two words means they are separate cells."""
+
+    x: float
+    top: float
+    bottom: float
+
+
+def _ruled_between(rules: list[_Rule], a: _Word, b: _Word) -> bool:
+    mid = (a.middle + b.middle) / 2
+    return any(a.x1 - 1 <= r.x <= b.x0 + 1 and r.top - 1 <= mid <= r.bottom + 1 for r in rules)
+
+
+def _render_line(line: list[_Word], left: float, unit: float, rules: list[_Rule]) -> str:
+    out = ""
+    prev: _Word | None = None
+    for word in line:
+        target = max(0, round((word.x0 - left) / unit))
+        if prev is None:
+            out = " " * target
+        else:
+            gap = word.x0 - prev.x1
+            height = min(word.height, prev.height)
+            if _ruled_between(rules, prev, word):
+                sep = max(2, target - len(out))
+            elif gap < _TOUCH_GAP * height:
+                sep = 0
+            elif gap < _LETTER_GAP * height and _wide(prev.text[-1]) and _wide(word.text[0]):
+                sep = 0  # letter-spaced Chinese (「商 业 企」): no space belongs between two Chinese characters
+            elif gap < _CELL_GAP * height:
+                sep = 1
+            else:
+                sep = max(2, target - len(out))
+            out += " " * sep
+        out += word.text
+        prev = word
+    m = _PAGE_NUMBER_RE.match(out)
+    if m:  # "- 4 -" → "-4-", the footer form the normalizer drops
+        return "".join(m.groups())
+    return out.rstrip()
+
+
+def _page_content(page) -> tuple[list[_Word], list[_Rule]]:  # type: ignore[no-untyped-def]
+    raw = page.extract_words(x_tolerance=1.5, y_tolerance=2, keep_blank_chars=False, use_text_flow=False)
+    words = [_Word(w["text"], w["x0"], w["x1"], w["top"], w["bottom"]) for w in raw if w["text"].strip()]
+    rules = [
+        _Rule((e["x0"] + e["x1"]) / 2, e["top"], e["bottom"])
+        for e in page.edges
+        if e.get("orientation") == "v" and e["bottom"] - e["top"] > 3
+    ]
+    return words, rules
+
+
+def pdf_to_text(data: bytes) -> tuple[str, list[str]]:
+    """Return (text, warnings). Raises InputError for a broken, encrypted or scanned PDF."""
+    import pdfplumber
+    from pdfminer.pdfdocument import PDFPasswordIncorrect
+
+    warnings: list[str] = []
+    try:
+        with pdfplumber.open(io.BytesIO(data)) as pdf:
+            content = [_page_content(page) for page in pdf.pages]
+    except PDFPasswordIncorrect as exc:
+        raise InputError("the PDF is encrypted", hint_zh="该PDF已加密，请提供未加密的文件") from exc
+    except Exception as exc:  # pdfminer raises many types (PDFSyntaxError, KeyError…) for damaged files
+        raise InputError(f"the PDF cannot be read: {type(exc).__name__}", hint_zh="PDF 文件已损坏，无法读取") from exc
+    pages = [words for words, _ in content]
+    all_words = [w for words in pages for w in words]
+    if sum(len(w.text) for w in all_words) < _MIN_TEXT_CHARS:
+        raise scanned_error()
+    empty = [str(i + 1) for i, words in enumerate(pages) if not words]
+    if empty:
+        warnings.append(f"第 {'、'.join(empty)} 页没有文字层（可能是扫描页），这些页的内容未读取")
+    # One column unit for the whole file, from the smaller (table) font, so columns agree across pages.
+    heights = sorted(w.height for w in all_words)
+    unit = max(heights[len(heights) // 10] / 2, 2.5)
+    left = min(w.x0 for w in all_words)
+    rendered = [
+        "\n".join(_render_line(line, left, unit, rules) for line in _group_lines(words)) for words, rules in content
+    ]
+    return "\n".join(rendered) + "\n", warnings

@@ -1,0 +1,282 @@
+"""Compact answer models for asking an LLM one report section at a time, and their way into ``Report``.
+
+A section is asked as one flat JSON object whose keys are the template's rows in print order and whose
+values are fixed-length arrays of cells (``int | null``), so the schema has no ``$ref`` and a
+grammar-constrained local model can always produce it. The same specs build the models for a repair
+round that re-asks only a few rows, which is why the models are made on demand from a row subset.
+"""
+
+from __future__ import annotations
+
+import json
+import re
+from dataclasses import dataclass, replace
+from functools import lru_cache
+from typing import Any, Literal
+
+from pydantic import BaseModel, ConfigDict, Field, create_model
+
+from extractor.schema import (
+    ActiveDisclosure2019,
+    ActiveDisclosure2021,
+    CellValue,
+    Report,
+    ReviewLitigation,
+    empty_report,
+    get_cell,
+    set_cell,
+)
+from extractor.template_spec import (
+    ACTIVE_ROWS,
+    ALL_APPLICATION_LABELS,
+    APPLICANT_COLUMNS,
+    REVIEW_COLUMNS,
+    REVIEW_GROUPS,
+    application_row_keys,
+)
+
+CellKind = Literal["int", "signed", "decimal", "text"]
+SectionName = Literal["header", "section2", "section3", "section4"]
+
+_DECIMAL_RE = re.compile(r"^-?\d+(?:\.\d+)?$")
+
+
+@dataclass(frozen=True)
+class AnswerField:
+    """One key of a section answer: a table row (array of cells) or a single cell."""
+
+    key: str
+    unit: str  # repair unit: "applications.granted", "active_disclosure.fees", "review_litigation.review"
+    label: str
+    columns: tuple[str, ...]
+    paths: tuple[str, ...]
+    kinds: tuple[CellKind, ...]
+    array: bool
+
+    @property
+    def annotation(self) -> Any:
+        kind = self.kinds[0]
+        cell: Any = (str | None) if kind in ("decimal", "text") else (int | None)
+        if self.array:
+            return list[cell]  # type: ignore[valid-type]
+        return cell
+
+    def field_info(self) -> Any:
+        if self.array:
+            n = len(self.paths)
+            return Field(min_length=n, max_length=n, description=self.label)
+        return Field(description=self.label)
+
+
+@dataclass(frozen=True)
+class SectionSpec:
+    name: SectionName
+    number: int  # report section (2, 3, 4); 0 for the header
+    prompt: str  # template file in prompts/
+    fields: tuple[AnswerField, ...]
+    template: str | None = None
+
+    @property
+    def units(self) -> tuple[str, ...]:
+        return tuple(dict.fromkeys(f.unit for f in self.fields))
+
+    @property
+    def paths(self) -> tuple[str, ...]:
+        return tuple(p for f in self.fields for p in f.paths)
+
+    def subset(self, units: set[str] | list[str] | tuple[str, ...]) -> SectionSpec:
+        wanted = set(units)
+        return replace(self, fields=tuple(f for f in self.fields if f.unit in wanted))
+
+    def chunks(self, size: int) -> list[SectionSpec]:
+        """Split into specs of at most ``size`` units each (for a model that struggles with long answers)."""
+        units = self.units
+        if size <= 0 or len(units) <= size:
+            return [self]
+        return [self.subset(units[i : i + size]) for i in range(0, len(units), size)]
+
+    def model(self) -> type[BaseModel]:
+        return _build_model(self.name, self.fields)
+
+    def schema_json(self) -> str:
+        return json.dumps(self.model().model_json_schema(), sort_keys=True, ensure_ascii=False)
+
+
+@lru_cache(maxsize=256)
+def _build_model(name: str, fields: tuple[AnswerField, ...]) -> type[BaseModel]:
+    definitions: dict[str, Any] = {f.key: (f.annotation, f.field_info()) for f in fields}
+    title = "".join(part.capitalize() for part in name.split("_")) + "Answer"
+    model: type[BaseModel] = create_model(title, __config__=ConfigDict(extra="forbid"), **definitions)
+    return model
+
+
+# ---- the specs
+
+
+def header_spec() -> SectionSpec:
+    return SectionSpec(
+        name="header",
+        number=0,
+        prompt="header.md.j2",
+        fields=(
+            AnswerField("agency", "agency", "发布报告的机关", ("机关名称",), ("agency",), ("text",), False),
+            AnswerField("year", "year", "统计年度", ("年份",), ("year",), ("int",), False),
+        ),
+    )
+
+
+def section2_spec(template: str) -> SectionSpec:
+    fields: list[AnswerField] = []
+    for row_key, row_label, cols in ACTIVE_ROWS[template]:
+        unit = f"active_disclosure.{row_key}"
+        paths = tuple(f"{unit}.{fkey}" for fkey, _label, _kind in cols)
+        kinds = tuple(_cell_kind(kind) for _f, _l, kind in cols)
+        labels = tuple(label for _f, label, _k in cols)
+        if len(set(kinds)) == 1 and len(cols) > 1:
+            fields.append(AnswerField(row_key, unit, row_label, labels, paths, kinds, True))
+        else:
+            # single cells, or a row of mixed kinds (政府集中采购: count, amount, unit) as separate scalars
+            for (fkey, flabel, _kind), path, kind in zip(cols, paths, kinds):
+                key = row_key if len(cols) == 1 else f"{row_key}_{fkey}"
+                fields.append(AnswerField(key, unit, f"{row_label}·{flabel}", (flabel,), (path,), (kind,), False))
+    return SectionSpec(name="section2", number=2, prompt=f"section2_{template}.md.j2", fields=tuple(fields), template=template)
+
+
+def section3_spec(single_other_row: bool) -> SectionSpec:
+    fields = []
+    for key in application_row_keys(single_other_row):
+        unit = f"applications.{key}"
+        paths = tuple(f"{unit}[{i}]" for i in range(len(APPLICANT_COLUMNS)))
+        fields.append(
+            AnswerField(key, unit, ALL_APPLICATION_LABELS[key], APPLICANT_COLUMNS, paths, ("int",) * len(paths), True)
+        )
+    return SectionSpec(name="section3", number=3, prompt="section3.md.j2", fields=tuple(fields))
+
+
+def section4_spec() -> SectionSpec:
+    fields = []
+    for group, label in REVIEW_GROUPS:
+        unit = f"review_litigation.{group}"
+        paths = tuple(f"{unit}.{col}" for col, _ in REVIEW_COLUMNS)
+        cols = tuple(col_label for _, col_label in REVIEW_COLUMNS)
+        fields.append(AnswerField(group, unit, label, cols, paths, ("int",) * len(paths), True))
+    return SectionSpec(name="section4", number=4, prompt="section4.md.j2", fields=tuple(fields))
+
+
+def table_specs(template: str, single_other_row: bool) -> list[SectionSpec]:
+    return [section2_spec(template), section3_spec(single_other_row), section4_spec()]
+
+
+def _cell_kind(kind: str) -> CellKind:
+    return {"int": "int", "signed": "signed", "decimal": "decimal", "unit": "text"}[kind]  # type: ignore[return-value]
+
+
+# ---- from answers to cells and back
+
+
+def unit_of(path: str) -> str:
+    """The repair unit a cell path belongs to: its table row (二, 三) or its group (四)."""
+    if path.startswith("applications."):
+        return path.split("[", 1)[0]
+    if path.startswith(("active_disclosure.", "review_litigation.")):
+        return path.rsplit(".", 1)[0]
+    return path
+
+
+def normalize_decimal(value: Any) -> str | None:
+    """A decimal cell as the canonical string, or None when the answer is not an exact decimal."""
+    if value is None or isinstance(value, bool):
+        return None
+    if isinstance(value, int):
+        return str(value)
+    if isinstance(value, float):
+        text = repr(value)
+        return text[:-2] if text.endswith(".0") else text
+    text = re.sub(r"[\s,，]|万元|元", "", str(value))
+    return text if _DECIMAL_RE.match(text) else None
+
+
+def answer_cells(spec: SectionSpec, answer: BaseModel | dict[str, Any]) -> dict[str, CellValue]:
+    """Cell path → value for every cell the answer covers."""
+    data = answer.model_dump() if isinstance(answer, BaseModel) else answer
+    cells: dict[str, CellValue] = {}
+    for f in spec.fields:
+        raw = data.get(f.key)
+        values = list(raw) if f.array and isinstance(raw, (list, tuple)) else [raw] * (1 if not f.array else 0)
+        if f.array and len(values) != len(f.paths):
+            values = (values + [None] * len(f.paths))[: len(f.paths)]
+        for path, kind, value in zip(f.paths, f.kinds, values):
+            cells[path] = _coerce(kind, value)
+    return cells
+
+
+def _coerce(kind: CellKind, value: Any) -> CellValue:
+    if value is None:
+        return None
+    if kind == "decimal":
+        return normalize_decimal(value)
+    if kind == "text":
+        text = str(value).strip()
+        return text or None
+    if isinstance(value, bool):
+        return None
+    if isinstance(value, (int, float)) and float(value).is_integer():
+        return int(value)
+    if isinstance(value, str) and re.fullmatch(r"-?\d+", value.strip()):
+        return int(value.strip())
+    return None
+
+
+def answer_from_report(spec: SectionSpec, report: Report) -> dict[str, Any]:
+    """The answer a perfect reader would give for this section of ``report`` (few-shot examples, repair hints)."""
+    out: dict[str, Any] = {}
+    for f in spec.fields:
+        if spec.name == "header":
+            out[f.key] = report.agency if f.key == "agency" else report.year
+            continue
+        values = [get_cell(report, p) for p in f.paths]
+        out[f.key] = values if f.array else values[0]
+    return out
+
+
+def format_answer(answer: dict[str, Any]) -> str:
+    """Compact JSON with one key per line: short to read and close to what the model must write."""
+    lines = [f"{json.dumps(k, ensure_ascii=False)}:{json.dumps(v, ensure_ascii=False, separators=(',', ':'))}" for k, v in answer.items()]
+    return "{" + ",\n".join(lines) + "}"
+
+
+def set_cell_safely(report: Report, path: str, value: CellValue) -> None:
+    """``set_cell`` that first creates a section the report lacks (a reader that found no 二 or 四)."""
+    if path.startswith("active_disclosure.") and report.active_disclosure is None:
+        template = report.template or "2021"
+        report.active_disclosure = (ActiveDisclosure2019() if template == "2019" else ActiveDisclosure2021())
+    elif path.startswith("review_litigation.") and report.review_litigation is None:
+        report.review_litigation = ReviewLitigation()
+    set_cell(report, path, value)
+
+
+def build_report(
+    template: Literal["2019", "2021"],
+    single_other_row: bool,
+    cells: dict[str, CellValue],
+    agency: str | None = None,
+    year: int | None = None,
+) -> Report:
+    """A full report of the template with every cell of ``cells`` set and the rest blank."""
+    report = empty_report(template, single_other_row)
+    for path, value in cells.items():
+        set_cell(report, path, value)
+    report.agency = agency
+    report.year = year
+    return report
+
+
+def detect_single_other_row(section3_text: str, template: str | None) -> bool:
+    """Whether table 三 prints one （六）其他处理 row (2019 layout, also some 2021 reports) or three sub-rows."""
+    compact = re.sub(r"\s+", "", section3_text)
+    has_sub_rows = "逾期不补正" in compact or "缴纳费用" in compact or "逾期未按收费通知" in compact
+    if has_sub_rows:
+        return False
+    if "其他处理" in compact or template == "2019":
+        return True
+    return template == "2019"

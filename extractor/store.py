@@ -1,0 +1,496 @@
+"""SQLite store of reviewed (confirmed) reports and their edit history.
+
+One record per source text (keyed by its sha256). Confirming writes the confirmed report, the findings
+at that moment and every edit the reviewer made, and bumps the record's ``version``. A reviewer confirms
+*against* the version they started from; if someone else confirmed in between, ``confirm`` raises
+``ConflictError`` instead of overwriting their work (optimistic concurrency).
+
+The schema grows only by appending functions to ``MIGRATIONS`` (the pattern of simonw/llm's
+``migrations.py``): each runs once, in order, and is recorded in ``_nianbao_migrations``.
+"""
+
+from __future__ import annotations
+
+import csv
+import datetime as _dt
+import io
+import json
+import sqlite3
+from collections.abc import Callable, Iterable, Iterator
+from contextlib import contextmanager
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+from extractor.errors import NianbaoError
+from extractor.schema import Report, iter_cells
+from extractor.template_spec import cell_label
+
+CellValue = int | str | None
+
+
+class ConflictError(NianbaoError):
+    """Someone confirmed the same report after this review started; nothing was written."""
+
+    exit_code = 6
+
+    def __init__(self, message: str, *, current_version: int, expected_version: int,
+                 current_reviewer: str | None, current_confirmed_at: str | None, hint_zh: str | None = None) -> None:
+        super().__init__(message, hint="reopen the latest record, re-apply your edits and confirm again", hint_zh=hint_zh)
+        self.current_version = current_version
+        self.expected_version = expected_version
+        self.current_reviewer = current_reviewer
+        self.current_confirmed_at = current_confirmed_at
+
+
+class RecordNotFoundError(NianbaoError):
+    exit_code = 2
+
+
+@dataclass(frozen=True)
+class CellEdit:
+    """One change a reviewer made to one cell, in the order made (a value set and set back is two edits)."""
+
+    path: str
+    before: CellValue
+    after: CellValue
+    who: str | None = None
+    at: str = field(default_factory=lambda: now_iso())
+
+
+@dataclass(frozen=True)
+class StoredEdit:
+    record_id: int
+    version: int
+    seq: int
+    path: str
+    before: CellValue
+    after: CellValue
+    who: str | None
+    at: str
+
+
+@dataclass(frozen=True)
+class StoredRecord:
+    id: int
+    version: int
+    source_sha256: str
+    source_name: str | None
+    source_format: str | None
+    source_text: str
+    engine: str | None
+    machine: dict[str, Any]  # the machine extraction as ExtractionResult.to_dict() gave it
+    confirmed: dict[str, Any]  # canonical JSON of the confirmed report
+    findings: list[dict[str, Any]]  # findings at confirmation
+    evidence: dict[str, Any]
+    reviewer: str
+    confirmed_at: str
+    created_at: str
+
+    @property
+    def report(self) -> Report:
+        return Report.model_validate(self.confirmed)
+
+
+@dataclass(frozen=True)
+class RecordSummary:
+    id: int
+    version: int
+    source_sha256: str
+    source_name: str | None
+    agency: str | None
+    year: int | None
+    template: str | None
+    reviewer: str
+    confirmed_at: str
+    n_edits: int
+    n_findings: int
+
+
+def now_iso() -> str:
+    return _dt.datetime.now(_dt.timezone.utc).astimezone().isoformat(timespec="seconds")
+
+
+# ---- migrations: append only; never edit or reorder one that has shipped
+Migration = Callable[[sqlite3.Connection], None]
+MIGRATIONS: list[Migration] = []
+
+
+def migration(fn: Migration) -> Migration:
+    MIGRATIONS.append(fn)
+    return fn
+
+
+@migration
+def m001_initial(db: sqlite3.Connection) -> None:
+    db.execute(
+        """
+        CREATE TABLE records (
+            id INTEGER PRIMARY KEY,
+            source_sha256 TEXT NOT NULL UNIQUE,
+            source_name TEXT,
+            source_format TEXT,
+            source_text TEXT NOT NULL,
+            engine TEXT,
+            machine_json TEXT NOT NULL,
+            confirmed_json TEXT NOT NULL,
+            findings_json TEXT NOT NULL,
+            evidence_json TEXT NOT NULL,
+            reviewer TEXT NOT NULL,
+            confirmed_at TEXT NOT NULL,
+            created_at TEXT NOT NULL,
+            version INTEGER NOT NULL
+        )
+        """
+    )
+    db.execute(
+        """
+        CREATE TABLE edits (
+            id INTEGER PRIMARY KEY,
+            record_id INTEGER NOT NULL REFERENCES records(id),
+            version INTEGER NOT NULL,
+            seq INTEGER NOT NULL,
+            cell_path TEXT NOT NULL,
+            before_json TEXT,
+            after_json TEXT,
+            who TEXT,
+            at TEXT NOT NULL
+        )
+        """
+    )
+    db.execute("CREATE INDEX edits_record ON edits(record_id, version, seq)")
+
+
+@migration
+def m002_confirmations(db: sqlite3.Connection) -> None:
+    # Every confirmation, not just the latest: the audit trail of who confirmed what report, when.
+    db.execute(
+        """
+        CREATE TABLE confirmations (
+            id INTEGER PRIMARY KEY,
+            record_id INTEGER NOT NULL REFERENCES records(id),
+            version INTEGER NOT NULL,
+            reviewer TEXT NOT NULL,
+            confirmed_at TEXT NOT NULL,
+            report_json TEXT NOT NULL,
+            findings_json TEXT NOT NULL,
+            UNIQUE(record_id, version)
+        )
+        """
+    )
+
+
+def migrate(db: sqlite3.Connection) -> list[str]:
+    """Apply the migrations not yet applied; return their names."""
+    db.execute("CREATE TABLE IF NOT EXISTS _nianbao_migrations (name TEXT PRIMARY KEY, applied_at TEXT NOT NULL)")
+    done = {row[0] for row in db.execute("SELECT name FROM _nianbao_migrations")}
+    applied: list[str] = []
+    for fn in MIGRATIONS:
+        if fn.__name__ in done:
+            continue
+        db.execute("BEGIN IMMEDIATE")
+        try:
+            # another process may have applied it while we waited for the lock
+            if db.execute("SELECT 1 FROM _nianbao_migrations WHERE name = ?", (fn.__name__,)).fetchone():
+                db.execute("COMMIT")
+                continue
+            fn(db)
+            db.execute("INSERT INTO _nianbao_migrations (name, applied_at) VALUES (?, ?)", (fn.__name__, now_iso()))
+            db.execute("COMMIT")
+        except BaseException:
+            db.execute("ROLLBACK")
+            raise
+        applied.append(fn.__name__)
+    return applied
+
+
+def _dumps(value: Any) -> str:
+    return json.dumps(value, ensure_ascii=False)
+
+
+class ReviewStore:
+    """The confirmed-records database. Opens a short-lived connection per call (safe across threads)."""
+
+    def __init__(self, path: str | Path) -> None:
+        self.path = Path(path)
+        self.path.parent.mkdir(parents=True, exist_ok=True)
+        with self._connect() as db:
+            db.execute("PRAGMA journal_mode=WAL")
+            migrate(db)
+
+    @contextmanager
+    def _connect(self) -> Iterator[sqlite3.Connection]:
+        # autocommit mode; transactions are explicit BEGIN IMMEDIATE where they matter
+        db = sqlite3.connect(self.path, timeout=30, isolation_level=None)
+        db.row_factory = sqlite3.Row
+        db.execute("PRAGMA foreign_keys=ON")
+        try:
+            yield db
+        finally:
+            db.close()
+
+    # ---- writing
+    def confirm(
+        self,
+        *,
+        source_text: str,
+        source_sha256: str,
+        report: Report,
+        findings: list[dict[str, Any]],
+        evidence: dict[str, Any],
+        machine: dict[str, Any],
+        edits: Iterable[CellEdit],
+        reviewer: str,
+        expected_version: int,
+        source_name: str | None = None,
+        source_format: str | None = None,
+        engine: str | None = None,
+    ) -> StoredRecord:
+        """Save a confirmation. ``expected_version`` is the record's version when this review began
+        (0 when there was no record). Raises ``ConflictError`` if it is no longer current."""
+        reviewer = reviewer.strip()
+        if not reviewer:
+            raise NianbaoError("a reviewer name is required to confirm", hint_zh="请填写审核人姓名后再确认")
+        at = now_iso()
+        with self._connect() as db:
+            db.execute("BEGIN IMMEDIATE")  # takes the write lock now, so read-check-write is atomic
+            try:
+                row = db.execute(
+                    "SELECT id, version, reviewer, confirmed_at FROM records WHERE source_sha256 = ?", (source_sha256,)
+                ).fetchone()
+                current = 0 if row is None else int(row["version"])
+                if current != expected_version:
+                    raise _conflict(current, expected_version, row["reviewer"] if row else None,
+                                    row["confirmed_at"] if row else None)
+                version = current + 1
+                values = (
+                    source_name, source_format, source_text, engine, _dumps(machine), _dumps(report.canonical()),
+                    _dumps(findings), _dumps(evidence), reviewer, at, version,
+                )
+                if row is None:
+                    cur = db.execute(
+                        """INSERT INTO records (source_name, source_format, source_text, engine, machine_json,
+                               confirmed_json, findings_json, evidence_json, reviewer, confirmed_at, version,
+                               source_sha256, created_at)
+                           VALUES (?,?,?,?,?,?,?,?,?,?,?,?,?)""",
+                        (*values, source_sha256, at),
+                    )
+                    record_id = int(cur.lastrowid or 0)
+                else:
+                    record_id = int(row["id"])
+                    db.execute(
+                        """UPDATE records SET source_name=?, source_format=?, source_text=?, engine=?, machine_json=?,
+                               confirmed_json=?, findings_json=?, evidence_json=?, reviewer=?, confirmed_at=?, version=?
+                           WHERE id=?""",
+                        (*values, record_id),
+                    )
+                for seq, edit in enumerate(edits, start=1):
+                    db.execute(
+                        "INSERT INTO edits (record_id, version, seq, cell_path, before_json, after_json, who, at)"
+                        " VALUES (?,?,?,?,?,?,?,?)",
+                        (record_id, version, seq, edit.path, _dumps(edit.before), _dumps(edit.after),
+                         edit.who or reviewer, edit.at),
+                    )
+                db.execute(
+                    "INSERT INTO confirmations (record_id, version, reviewer, confirmed_at, report_json, findings_json)"
+                    " VALUES (?,?,?,?,?,?)",
+                    (record_id, version, reviewer, at, _dumps(report.canonical()), _dumps(findings)),
+                )
+                db.execute("COMMIT")
+            except BaseException:
+                db.execute("ROLLBACK")
+                raise
+        return self.get(record_id)
+
+    # ---- reading
+    def current_version(self, source_sha256: str) -> int:
+        with self._connect() as db:
+            row = db.execute("SELECT version FROM records WHERE source_sha256 = ?", (source_sha256,)).fetchone()
+        return 0 if row is None else int(row[0])
+
+    def get(self, record_id: int) -> StoredRecord:
+        with self._connect() as db:
+            row = db.execute("SELECT * FROM records WHERE id = ?", (record_id,)).fetchone()
+        if row is None:
+            raise RecordNotFoundError(f"no record {record_id}", hint_zh=f"没有编号为 {record_id} 的记录")
+        return _record(row)
+
+    def find_by_sha256(self, source_sha256: str) -> StoredRecord | None:
+        with self._connect() as db:
+            row = db.execute("SELECT * FROM records WHERE source_sha256 = ?", (source_sha256,)).fetchone()
+        return None if row is None else _record(row)
+
+    def list_records(self, limit: int = 500) -> list[RecordSummary]:
+        with self._connect() as db:
+            rows = db.execute(
+                """SELECT r.*, (SELECT COUNT(*) FROM edits e WHERE e.record_id = r.id) AS n_edits
+                   FROM records r ORDER BY r.confirmed_at DESC, r.id DESC LIMIT ?""",
+                (limit,),
+            ).fetchall()
+        out: list[RecordSummary] = []
+        for row in rows:
+            confirmed = json.loads(row["confirmed_json"])
+            out.append(RecordSummary(
+                id=int(row["id"]), version=int(row["version"]), source_sha256=row["source_sha256"],
+                source_name=row["source_name"], agency=confirmed.get("agency"), year=confirmed.get("year"),
+                template=confirmed.get("template"), reviewer=row["reviewer"], confirmed_at=row["confirmed_at"],
+                n_edits=int(row["n_edits"]), n_findings=len(json.loads(row["findings_json"])),
+            ))
+        return out
+
+    def edits(self, record_id: int) -> list[StoredEdit]:
+        with self._connect() as db:
+            rows = db.execute(
+                "SELECT * FROM edits WHERE record_id = ? ORDER BY version, seq", (record_id,)
+            ).fetchall()
+        return [
+            StoredEdit(record_id=int(r["record_id"]), version=int(r["version"]), seq=int(r["seq"]), path=r["cell_path"],
+                       before=json.loads(r["before_json"]), after=json.loads(r["after_json"]), who=r["who"], at=r["at"])
+            for r in rows
+        ]
+
+    def confirmations(self, record_id: int) -> list[dict[str, Any]]:
+        with self._connect() as db:
+            rows = db.execute(
+                "SELECT version, reviewer, confirmed_at FROM confirmations WHERE record_id = ? ORDER BY version",
+                (record_id,),
+            ).fetchall()
+        return [dict(r) for r in rows]
+
+    # ---- exports
+    def _selected(self, ids: Iterable[int] | None) -> list[StoredRecord]:
+        if ids is None:
+            return [self.get(s.id) for s in reversed(self.list_records(limit=1_000_000))]
+        return [self.get(i) for i in ids]
+
+    def export_json(self, path: str | Path, ids: Iterable[int] | None = None) -> Path:
+        """All (or the given) records: confirmed report, findings, edits and provenance."""
+        records = []
+        for rec in self._selected(ids):
+            data = dict(rec.confirmed)
+            data["findings"] = rec.findings
+            data["review"] = {
+                "record_id": rec.id, "version": rec.version, "reviewer": rec.reviewer,
+                "confirmed_at": rec.confirmed_at, "source_sha256": rec.source_sha256, "source_name": rec.source_name,
+                "engine": rec.engine,
+                "edits": [_edit_dict(e) for e in self.edits(rec.id)],
+            }
+            records.append(data)
+        out = Path(path)
+        out.write_text(json.dumps(records, ensure_ascii=False, indent=1) + "\n", encoding="utf-8")
+        return out
+
+    CELL_COLUMNS: tuple[str, ...] = (
+        "record_id", "version", "source_sha256", "source_name", "agency", "year", "template", "reviewer",
+        "confirmed_at", "cell", "label", "value", "machine_value", "edited",
+    )
+
+    def cell_rows(self, ids: Iterable[int] | None = None) -> list[list[Any]]:
+        """One row per cell of each record (long format): what was confirmed beside what the machine read."""
+        rows: list[list[Any]] = []
+        for rec in self._selected(ids):
+            report = rec.report
+            machine_values = _machine_values(rec.machine)
+            for path, value in iter_cells(report):
+                machine_value = machine_values.get(path)
+                rows.append([
+                    rec.id, rec.version, rec.source_sha256, rec.source_name, report.agency, report.year,
+                    report.template, rec.reviewer, rec.confirmed_at, path, cell_label(path), value, machine_value,
+                    int(value != machine_value),
+                ])
+        return rows
+
+    def export_csv(self, path: str | Path, ids: Iterable[int] | None = None) -> Path:
+        buf = io.StringIO()
+        writer = csv.writer(buf)
+        writer.writerow(self.CELL_COLUMNS)
+        writer.writerows(self.cell_rows(ids))
+        out = Path(path)
+        # BOM so that Excel opens the Chinese labels correctly
+        out.write_text(buf.getvalue(), encoding="utf-8-sig", newline="")
+        return out
+
+    def export_xlsx(self, path: str | Path, ids: Iterable[int] | None = None) -> Path:
+        from openpyxl import Workbook
+
+        id_list = None if ids is None else list(ids)
+        wb = Workbook()
+        ws = wb.active
+        assert ws is not None
+        ws.title = "records"
+        ws.append(["record_id", "version", "agency", "year", "template", "reviewer", "confirmed_at", "source_name",
+                   "source_sha256", "n_edits", "n_findings"])
+        for rec in self._selected(id_list):
+            ws.append([rec.id, rec.version, rec.confirmed.get("agency"), rec.confirmed.get("year"),
+                       rec.confirmed.get("template"), rec.reviewer, rec.confirmed_at, rec.source_name,
+                       rec.source_sha256, len(self.edits(rec.id)), len(rec.findings)])
+        cells = wb.create_sheet("cells")
+        cells.append(list(self.CELL_COLUMNS))
+        for row in self.cell_rows(id_list):
+            cells.append(row)
+        edits = wb.create_sheet("edits")
+        edits.append(["record_id", "version", "seq", "cell", "label", "before", "after", "who", "at"])
+        for rec in self._selected(id_list):
+            for e in self.edits(rec.id):
+                edits.append([e.record_id, e.version, e.seq, e.path, cell_label(e.path), e.before, e.after,
+                              e.who, e.at])
+        out = Path(path)
+        wb.save(out)
+        return out
+
+    def export_gold(self, directory: str | Path, ids: Iterable[int] | None = None) -> list[Path]:
+        """Gold files for the eval suite: ``NAME.json`` (canonical report only) + ``NAME.txt`` (source)."""
+        target = Path(directory)
+        target.mkdir(parents=True, exist_ok=True)
+        written: list[Path] = []
+        for rec in self._selected(ids):
+            name = gold_name(rec)
+            json_path = target / f"{name}.json"
+            txt_path = target / f"{name}.txt"
+            json_path.write_text(json.dumps(rec.report.canonical(), ensure_ascii=False, indent=1) + "\n", encoding="utf-8")
+            txt_path.write_text(rec.source_text, encoding="utf-8")
+            written += [json_path, txt_path]
+        return written
+
+
+def gold_name(rec: StoredRecord) -> str:
+    """``r0007_8d25aa58008aa371``: record number + the source hash prefix, like the shared gold names."""
+    return f"r{rec.id:04d}_{rec.source_sha256[:16]}"
+
+
+def _conflict(current: int, expected: int, reviewer: str | None, at: str | None) -> ConflictError:
+    if expected == 0:
+        zh = (f"冲突：该报告已由「{reviewer}」于 {at} 确认（版本 {current}）。"
+              "为避免覆盖对方的结果，本次确认未保存。请在「已确认记录」中重新打开最新记录，核对后再确认。")
+    else:
+        zh = (f"冲突：你基于版本 {expected} 审核，但该报告已由「{reviewer}」于 {at} 再次确认（当前版本 {current}）。"
+              "为避免覆盖对方的结果，本次确认未保存。请重新打开最新记录，核对后再确认。")
+    return ConflictError(
+        f"record was confirmed by {reviewer} at {at} (version {current}); this review started from version {expected}",
+        current_version=current, expected_version=expected, current_reviewer=reviewer, current_confirmed_at=at,
+        hint_zh=zh,
+    )
+
+
+def _record(row: sqlite3.Row) -> StoredRecord:
+    return StoredRecord(
+        id=int(row["id"]), version=int(row["version"]), source_sha256=row["source_sha256"],
+        source_name=row["source_name"], source_format=row["source_format"], source_text=row["source_text"],
+        engine=row["engine"], machine=json.loads(row["machine_json"]), confirmed=json.loads(row["confirmed_json"]),
+        findings=json.loads(row["findings_json"]), evidence=json.loads(row["evidence_json"]),
+        reviewer=row["reviewer"], confirmed_at=row["confirmed_at"], created_at=row["created_at"],
+    )
+
+
+def _edit_dict(e: StoredEdit) -> dict[str, Any]:
+    return {"version": e.version, "seq": e.seq, "cell": e.path, "before": e.before, "after": e.after, "who": e.who,
+            "at": e.at}
+
+
+def _machine_values(machine: dict[str, Any]) -> dict[str, CellValue]:
+    keys = ("agency", "year", "template", "active_disclosure", "applications", "review_litigation")
+    try:
+        report = Report.model_validate({k: machine.get(k) for k in keys})
+    except Exception:  # a machine run that failed has no usable report; every value then counts as edited
+        return {}
+    return dict(iter_cells(report))
