@@ -132,7 +132,7 @@ def section2_spec(template: str) -> SectionSpec:
         paths = tuple(f"{unit}.{fkey}" for fkey, _label, _kind in cols)
         kinds = tuple(_cell_kind(kind) for _f, _l, kind in cols)
         labels = tuple(label for _f, label, _k in cols)
-        if len(set(kinds)) == 1 and len(cols) > 1:
+        if len(cols) > 1 and (len(set(kinds)) == 1 or set(kinds) <= {"int", "signed"}):
             fields.append(AnswerField(row_key, unit, row_label, labels, paths, kinds, True))
         else:
             # single cells, or a row of mixed kinds (政府集中采购: count, amount, unit) as separate scalars

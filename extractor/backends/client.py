@@ -16,6 +16,7 @@ from __future__ import annotations
 
 import difflib
 import json
+import logging
 import threading
 from collections.abc import Callable
 from dataclasses import dataclass
@@ -25,7 +26,7 @@ from typing import Any, Protocol, TypeVar
 import instructor
 import openai
 from instructor.core.exceptions import IncompleteOutputException, InstructorRetryException
-from pydantic import BaseModel, SecretStr
+from pydantic import BaseModel, SecretStr, ValidationError
 
 from extractor.backends.retry import describe_transport_error, is_transient, make_retrying
 from extractor.backends.schema_format import grammar_schema
@@ -33,6 +34,10 @@ from extractor.config import RunConfig
 from extractor.errors import ConfigError, LLMError, NianbaoError
 
 T = TypeVar("T", bound=BaseModel)
+
+# instructor logs every failed attempt at ERROR level; we report retries and failures ourselves
+# (through ``progress`` and ``LLMError``), so keep its records out of a bare stderr.
+logging.getLogger("instructor").addHandler(logging.NullHandler())
 
 Progress = Callable[[str], None]
 
@@ -168,6 +173,27 @@ def _server_message(exc: BaseException) -> str:
     return ""
 
 
+def _detach(result: T) -> T:
+    """Drop the raw response instructor hangs on the instance: it holds the whole HTTP answer
+    and makes two equal answers compare unequal."""
+    for attr in ("_raw_response", "_total_usage"):
+        result.__dict__.pop(attr, None)
+    return result
+
+
+def _first_problem(exc: BaseException) -> str:
+    """One line naming the first thing wrong with an answer (field path and reason)."""
+    if isinstance(exc, ValidationError):
+        errors = exc.errors()
+        if errors:
+            first = errors[0]
+            loc = ".".join(str(p) for p in first.get("loc", ())) or "answer"
+            more = f" (+{len(errors) - 1} more)" if len(errors) > 1 else ""
+            return f"{loc}: {first.get('msg', 'invalid')}{more}"
+    text = str(exc).strip()
+    return text.splitlines()[0] if text else "invalid answer"
+
+
 class OpenAICompatLLM:
     """A ``StructuredLLM`` over any OpenAI-compatible endpoint.
 
@@ -261,7 +287,7 @@ class OpenAICompatLLM:
             # Each completion after the first one in this call was a schema re-ask (the truncation
             # re-asks were already counted above).
             usage.reasks = max(usage.reasks, completions[0] - 1)
-            return result, usage
+            return _detach(result), usage
 
     def close(self) -> None:
         with self._lock:
@@ -348,8 +374,7 @@ class OpenAICompatLLM:
             return cause.error
         last = _completion_text(exc.last_completion)
         usage.reasks = max(usage.reasks, completions - 1)
-        reason = str(cause) if cause is not None else str(exc)
-        first_line = reason.strip().splitlines()[0] if reason.strip() else "invalid answer"
+        first_line = _first_problem(cause if cause is not None else exc)
         return LLMError(
             f"{self.model_id}: no schema-valid answer after {completions} attempt(s): {first_line[:300]}",
             last_completion=last,

@@ -77,9 +77,11 @@ class RichBatchProgress:
         self.progress.stop()
 
 
-def _usage_error(err: Console, zh: str, en: str) -> typer.Exit:
+def _usage_error(err: Console, zh: str, en: str) -> SystemExit:
     err.print(f"[bold red]错误[/]：{zh}\n[dim]error: {en}[/]", highlight=False)
-    return typer.Exit(USAGE_EXIT)
+    # SystemExit rather than typer.Exit: click returns (not raises) a typer.Exit's code when not in
+    # standalone mode, and ``extractor.cli.main`` would then report 0.
+    return SystemExit(USAGE_EXIT)
 
 
 def _prepare_out_dir(out: Path, resume: bool, err: Console) -> Path:
@@ -117,10 +119,13 @@ def _summary_table(summary: BatchSummary, outcome: BatchOutcome) -> Table:
     )
     for label, value, style in rows:
         table.add_row(label, str(value), style=style if value else "")
-    rate = f"，{outcome.processed / outcome.seconds:.2f} 份/秒" if outcome.processed and outcome.seconds else ""
-    table.caption = (f"本次 this run: 读取 {outcome.processed}，跳过 {outcome.skipped}，"
-                     f"用时 {outcome.seconds:.1f} 秒{rate}")
     return table
+
+
+def _run_line(outcome: BatchOutcome) -> str:
+    rate = f"，{outcome.processed / outcome.seconds:.2f} 份/秒" if outcome.processed and outcome.seconds else ""
+    return (f"本次 this run: 读取 {outcome.processed}，续跑跳过 {outcome.skipped}，"
+            f"用时 {outcome.seconds:.1f} 秒{rate}")
 
 
 def _print_failures(console: Console, summary: BatchSummary) -> None:
@@ -165,11 +170,14 @@ def batch(
     from extractor.errors import ConfigError
 
     try:
+        import extractor.pipeline  # noqa: F401 - an installation problem is reported once, not per file
         from extractor.engines import get_engine
 
         get_engine(config.engine)
     except ConfigError as exc:
         raise _usage_error(err, exc.hint_zh or f"引擎 {engine} 不可用", str(exc)) from exc
+    except ImportError as exc:
+        raise _usage_error(err, f"提取流程无法加载：{exc}", f"the pipeline cannot be imported: {exc}") from exc
 
     out_dir = _prepare_out_dir(out, resume, err)
     expanded = expand_inputs(inputs, exclude=[out_dir])
@@ -197,6 +205,7 @@ def batch(
 
     paths, summary = _export(out_dir)
     console.print(_summary_table(summary, outcome))
+    console.print(_run_line(outcome), highlight=False)
     _print_failures(console, summary)
     console.print(f"结果 results: {out_dir / RESULTS_NAME}\n"
                   f"导出 exports: {paths.reports_csv.name}, {paths.reports_xlsx.name}, {paths.findings_csv.name}",
@@ -206,11 +215,11 @@ def batch(
         fatal = outcome.fatal
         err.print(f"[bold red]批处理已停止[/]：{fatal.hint_zh or ''} {fatal}\n"
                   "[dim]fix the settings or start the model, then rerun with --resume[/]", highlight=False)
-        raise typer.Exit(fatal.exit_code)
+        raise SystemExit(fatal.exit_code)
     if outcome.interrupted:
         err.print("[yellow]已中断[/]：已完成的结果都已保存；加 --resume 重新运行即可继续。\n"
                   "[dim]interrupted; everything finished is saved, rerun with --resume to continue[/]")
-        raise typer.Exit(INTERRUPTED_EXIT)
+        raise SystemExit(INTERRUPTED_EXIT)
 
 
 def _export(out_dir: Path) -> tuple[ExportPaths, BatchSummary]:

@@ -194,6 +194,8 @@ class HybridEngine:
             old, new = evidence.get(path), llm_evidence.get(path)
             if had_cell and llm_value == template_value:
                 continue
+            if not had_cell and llm_value is None:
+                continue  # a blank answer for a row the template reader did not find: the row stays absent
             if status_rank(new) > status_rank(old) and new is not None and new.status in ("grounded", "blank"):
                 set_cell_safely(report, path, llm_value)
                 producers[path] = "llm"

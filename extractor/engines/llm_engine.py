@@ -41,7 +41,7 @@ MAX_TOKENS: dict[str, int] = {"header": 160, "section2": 400, "section3": 1400, 
 # Rows of table 三 per call; 0 asks the whole table at once. Smaller chunks help a struggling model
 # at the cost of re-reading the section text (cheap with llama.cpp's prompt-prefix cache).
 SECTION3_CHUNK_ROWS = 0
-HEADER_HEAD_CHARS = 1200
+HEADER_HEAD_CHARS = 600
 HEADER_TAIL_CHARS = 160
 
 
@@ -49,6 +49,9 @@ def guess_template(layout: DocumentLayout) -> Literal["2019", "2021"]:
     if layout.template in ("2019", "2021"):
         return layout.template  # type: ignore[return-value]
     return "2019" if layout.year is not None and layout.year <= 2020 else "2021"
+
+
+_TRAILING_NUMBERING = re.compile(r"[\s|]*[一二三四五六七八九十]\s*[、.．]\s*$")
 
 
 def _compact(text: str) -> str:
@@ -106,7 +109,8 @@ class LLMSectionAsker:
         """The section's own text; where the layout missed it, the span of its neighbours, else everything."""
         text = self.layout.section_text(number)
         if text.strip():
-            return text
+            # the span runs up to the next heading, whose numbering 「三、」 would only confuse the model
+            return _TRAILING_NUMBERING.sub("", text).strip()
         spans = self.layout.sections
         before = [spans[n] for n in spans if n < number and 2 <= n <= 4]
         after = [spans[n] for n in spans if n > number and n <= 4]
@@ -154,10 +158,10 @@ class LLMSectionAsker:
             return None
         norm = normalize(example.text)
         layout = analyze_layout(norm)
-        text = layout.section_text(spec.number)
-        if not text.strip():
+        text = _TRAILING_NUMBERING.sub("", layout.section_text(spec.number)).strip()
+        if not text:
             return None
-        return {"text": text.strip(), "answer": format_answer(answer_from_report(spec, example.report))}
+        return {"text": text, "answer": format_answer(answer_from_report(spec, example.report))}
 
     # -- asking
 

@@ -82,16 +82,17 @@ def _strict(data: bytes, codec: str) -> str | None:
 
 
 def _bomless_utf16(data: bytes) -> str | None:
-    """UTF-16 without a BOM: mostly-ASCII text then has a zero in every other byte."""
-    sample = data[:4096]
+    """UTF-16 without a BOM: the zero bytes (of ASCII digits, newlines) all fall on one parity."""
+    sample = data[:8192]
     if len(sample) < 8 or len(data) % 2:
         return None
-    even_zero = sample[0::2].count(0) / (len(sample) / 2)
-    odd_zero = sample[1::2].count(0) / (len(sample) / 2)
-    for codec, share_hi, share_lo in (("utf-16-le", odd_zero, even_zero), ("utf-16-be", even_zero, odd_zero)):
-        if share_hi > 0.3 and share_lo < 0.05:
+    even_zero, odd_zero = sample[0::2].count(0), sample[1::2].count(0)
+    if even_zero + odd_zero < 4:
+        return None
+    for codec, here, there in (("utf-16-le", odd_zero, even_zero), ("utf-16-be", even_zero, odd_zero)):
+        if there == 0 and here > 0:
             text = _strict(data, codec)
-            if text is not None:
+            if text is not None and len(_CONTROL_RE.findall(text[:65536])) / max(len(text[:65536]), 1) <= _MAX_CONTROL_SHARE:
                 return text
     return None
 

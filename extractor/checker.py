@@ -1,0 +1,198 @@
+"""The template's arithmetic and form rules (template.md §7), each failure attributed.
+
+A failed rule is a **report error** when every operand is grounded in the source (the agency's own
+printed numbers disagree) and an **extraction error** when some operand is not (we may have misread).
+The checker reads only the report and the evidence; it never calls a reader.
+"""
+
+from __future__ import annotations
+
+from decimal import Decimal, InvalidOperation
+
+from extractor.findings import Evidence, Finding
+from extractor.schema import Report, get_cell, iter_cells
+from extractor.sections import DocumentLayout
+from extractor.template_spec import (
+    ALL_APPLICATION_LABELS,
+    APPLICANT_COLUMNS,
+    OTHER_ROWS_2019,
+    OTHER_ROWS_2021,
+    OUTCOME_ROWS_COMMON,
+    REVIEW_COLUMNS,
+    REVIEW_GROUPS,
+    SECTION_TITLES,
+    cell_label,
+)
+
+_GROUNDED = {"grounded", "blank"}
+
+
+def _v(report: Report, path: str) -> int:
+    value = get_cell(report, path)
+    return value if isinstance(value, int) else 0
+
+
+def _attribution(cells: list[str], evidence: dict[str, Evidence]) -> str:
+    for c in cells:
+        ev = evidence.get(c)
+        if ev is not None and ev.status not in _GROUNDED:
+            return "extraction"
+    return "report"
+
+
+def _row_name(key: str) -> str:
+    return ALL_APPLICATION_LABELS.get(key, key).split(" ")[-1]
+
+
+def _equation(report: Report, evidence: dict[str, Evidence], rule: str, authority: str, lhs: list[str], rhs: list[str],
+              message: str, target: str) -> Finding | None:
+    """lhs sum == rhs sum; ``target`` is the cell whose expected value the finding reports."""
+    cells = lhs + rhs
+    values = [get_cell(report, c) for c in cells]
+    if all(v is None for v in values):
+        return None
+    left = sum(_v(report, c) for c in lhs)
+    right = sum(_v(report, c) for c in rhs)
+    if left == right:
+        return None
+    has_blank = any(v is None for v in values)
+    found = get_cell(report, target)
+    if target in lhs:
+        expected = right - (left - _v(report, target))
+    else:
+        expected = left - (right - _v(report, target))
+    attribution = _attribution(cells, evidence)
+    blank_note = "（含空白单元格，按 0 计算）" if has_blank else ""
+    return Finding(
+        rule=rule, authority=authority, severity="warning" if has_blank else "error",  # type: ignore[arg-type]
+        attribution=attribution, cells=cells, expected=expected, found=found if isinstance(found, int) else None,  # type: ignore[arg-type]
+        message=f"{message}：{left} ≠ {right}{blank_note}",
+    )
+
+
+def _check_applications(report: Report, evidence: dict[str, Evidence]) -> list[Finding]:
+    apps = report.applications
+    if not apps:
+        return []
+    out: list[Finding] = []
+    other = [k for k in OTHER_ROWS_2019 + OTHER_ROWS_2021 if k in apps]
+    outcome_rows = [k for k in OUTCOME_ROWS_COMMON if k in apps] + other
+    for c, col in enumerate(APPLICANT_COLUMNS):
+        f = _equation(report, evidence, "R3.1", "official",
+                      [f"applications.new_received[{c}]", f"applications.carried_over[{c}]"],
+                      [f"applications.total[{c}]", f"applications.carried_forward[{c}]"],
+                      f"勾稽关系（{col}）：一、本年新收 + 二、上年结转 应等于 （七）总计 + 四、结转下年度继续办理",
+                      f"applications.total[{c}]")
+        if f:
+            out.append(f)
+        f = _equation(report, evidence, "R3.2", "derived",
+                      [f"applications.total[{c}]"], [f"applications.{k}[{c}]" for k in outcome_rows],
+                      f"（七）总计（{col}）应等于（一）至（六）各项办理结果之和", f"applications.total[{c}]")
+        if f:
+            out.append(f)
+    for key in apps:
+        if apps[key] is None:
+            continue
+        f = _equation(report, evidence, "R3.3", "derived",
+                      [f"applications.{key}[6]"], [f"applications.{key}[{c}]" for c in range(6)],
+                      f"{_row_name(key)}：总计 应等于 自然人 与 法人或其他组织 各列之和", f"applications.{key}[6]")
+        if f:
+            out.append(f)
+    return out
+
+
+def _check_review(report: Report, evidence: dict[str, Evidence]) -> list[Finding]:
+    out: list[Finding] = []
+    if report.review_litigation is None:
+        return out
+    for gkey, glabel in REVIEW_GROUPS:
+        parts = [f"review_litigation.{gkey}.{c}" for c, _ in REVIEW_COLUMNS[:4]]
+        total = f"review_litigation.{gkey}.total"
+        f = _equation(report, evidence, "R4.1", "derived", [total], parts,
+                      f"{glabel}：总计 应等于 结果维持 + 结果纠正 + 其他结果 + 尚未审结", total)
+        if f:
+            out.append(f)
+    return out
+
+
+def _check_domains(report: Report, evidence: dict[str, Evidence]) -> list[Finding]:
+    out: list[Finding] = []
+    for path, value in iter_cells(report):
+        if value is None or path.endswith("amount_unit"):
+            continue
+        rule = "R3.4" if path.startswith("applications") else "R4.2" if path.startswith("review") else "R2.1"
+        authority = "derived"
+        signed = path.endswith(".change")
+        bad = None
+        if isinstance(value, str):
+            try:
+                if Decimal(value) < 0:
+                    bad = "不应为负数"
+            except InvalidOperation:
+                bad = "不是数字"
+        elif value < 0 and not signed:
+            bad = "不应为负数"
+        if bad:
+            out.append(Finding(rule=rule, authority=authority, severity="error",  # type: ignore[arg-type]
+                               attribution=_attribution([path], evidence),  # type: ignore[arg-type]
+                               cells=[path], expected=None, found=value, message=f"{cell_label(path)} {bad}（{value}）"))
+    return out
+
+
+def _check_form(report: Report, layout: DocumentLayout | None) -> list[Finding]:
+    out: list[Finding] = []
+    if report.template and report.year:
+        expected = "2019" if report.year <= 2020 else "2021"
+        if report.template != expected:
+            lenient = report.year == 2019
+            out.append(Finding(
+                rule="R-F1", authority="official", severity="info" if lenient else "warning", attribution="report",
+                cells=[], expected=expected, found=report.template,
+                message=f"{report.year} 年度报告应使用 {expected} 年版格式，实际使用 {report.template} 年版"
+                + ("（2019 年度仅鼓励使用统一格式）" if lenient else ""),
+            ))
+    if report.template == "2021" and report.applications and "other_processing" in report.applications:
+        out.append(Finding(rule="R-F1", authority="derived", severity="info", attribution="report", cells=[],
+                           message="2021 年版报告只印了一行「（六）其他处理」，未分列三个子项"))
+    if layout is not None:
+        missing = [SECTION_TITLES[n] for n in layout.missing_sections()]
+        if missing:
+            out.append(Finding(rule="R-F1", authority="derived", severity="warning", attribution="report", cells=[],
+                               message="缺少章节标题：" + "、".join(missing)))
+    return out
+
+
+def check(report: Report, evidence: dict[str, Evidence], layout: DocumentLayout | None = None) -> list[Finding]:
+    return (
+        _check_applications(report, evidence)
+        + _check_review(report, evidence)
+        + _check_domains(report, evidence)
+        + _check_form(report, layout)
+    )
+
+
+def grounding_findings(evidence: dict[str, Evidence], report: Report) -> list[Finding]:
+    """Every cell the source does not support becomes an extraction finding naming it."""
+    out: list[Finding] = []
+    for path, ev in evidence.items():
+        if ev.status == "mismatch":
+            out.append(Finding(rule="G1", authority="derived", severity="error", attribution="extraction", cells=[path],
+                               expected=_num(ev.source_value), found=_scalar(get_cell(report, path)),
+                               message=f"{cell_label(path)}：原文此处为「{ev.source_value if ev.source_value is not None else '空白'}」，与提取值不符"))
+        elif ev.status == "unsupported":
+            out.append(Finding(rule="G2", authority="derived", severity="warning", attribution="extraction", cells=[path],
+                               message=f"{cell_label(path)}：原文中找不到此数的依据" + (f"（{ev.note}）" if ev.note else "")))
+    return out
+
+
+def _scalar(v: object) -> int | str | None:
+    return v if isinstance(v, (int, str)) else None
+
+
+def _num(s: str | None) -> int | str | None:
+    if s is None:
+        return None
+    try:
+        return int(s)
+    except ValueError:
+        return s

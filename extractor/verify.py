@@ -1,0 +1,35 @@
+"""Grounding plus the checker, for a report from any reader or person."""
+
+from __future__ import annotations
+
+from extractor.checker import check, grounding_findings
+from extractor.findings import Evidence, Finding
+from extractor.grounding import ground
+from extractor.normalize import NormalizedText
+from extractor.prose import check_prose
+from extractor.reader.template_reader import locate
+from extractor.schema import Report
+from extractor.sections import DocumentLayout, analyze_layout
+
+_SEVERITY_ORDER = {"error": 0, "warning": 1, "info": 2}
+
+
+def verify(report: Report, source: NormalizedText | None, layout: DocumentLayout | None = None,
+           reader_findings: list[Finding] | None = None,
+           producers: dict[str, str] | None = None) -> tuple[list[Finding], dict[str, Evidence]]:
+    """Ground every cell of ``report`` in ``source`` and run every rule; returns (findings, evidence)."""
+    if source is not None and layout is None:
+        layout = analyze_layout(source)
+    smap = locate(source, layout, report.template) if source is not None and layout is not None else None
+    evidence = ground(report, source, smap, producers)
+    findings: list[Finding] = []
+    findings += grounding_findings(evidence, report)
+    findings += check(report, evidence, layout)
+    findings += check_prose(report, evidence, layout)
+    reported = {f.key() for f in findings}
+    for f in reader_findings or []:
+        if f.key() not in reported:
+            findings.append(f)
+            reported.add(f.key())
+    findings.sort(key=lambda f: (_SEVERITY_ORDER[f.severity], f.attribution != "report", f.rule))
+    return findings, evidence
