@@ -42,7 +42,9 @@ _register_plugins()
 def main(argv: list[str] | None = None) -> int:
     """Run the CLI with ``argv`` and return the exit code instead of exiting."""
     try:
-        app(args=argv if argv is not None else sys.argv[1:], standalone_mode=False)
+        rv = app(args=argv if argv is not None else sys.argv[1:], standalone_mode=False)
+        if isinstance(rv, int):
+            return rv
     except SystemExit as exc:  # typer.Exit inside commands
         return int(exc.code or 0)
     except typer.Exit as exc:

@@ -173,12 +173,19 @@ def _server_message(exc: BaseException) -> str:
     return ""
 
 
-def _detach(result: T) -> T:
-    """Drop the raw response instructor hangs on the instance: it holds the whole HTTP answer
-    and makes two equal answers compare unequal."""
-    for attr in ("_raw_response", "_total_usage"):
-        result.__dict__.pop(attr, None)
-    return result
+def _detach(result: BaseModel, response_model: type[T]) -> T:
+    """An instance of exactly ``response_model`` with the validated values.
+
+    instructor answers with an instance of a private subclass of the requested model and hangs the
+    whole HTTP answer on it; neither should leak to callers (equality, pickling, memory). The
+    values were validated against the same fields and validators, so no second validation runs.
+    """
+    if type(result) is response_model:
+        for attr in ("_raw_response", "_total_usage"):
+            result.__dict__.pop(attr, None)
+        return result
+    values = {name: result.__dict__[name] for name in response_model.model_fields if name in result.__dict__}
+    return response_model.model_construct(_fields_set=set(result.model_fields_set), **values)
 
 
 def _first_problem(exc: BaseException) -> str:
@@ -255,6 +262,10 @@ class OpenAICompatLLM:
             create = instructor.patch(
                 create=partial(self._send, client, endpoint, usage, completions), mode=instructor.Mode.JSON
             )
+            # Errors are built inside ``except`` but raised after it, so no exception chain (which
+            # may hold a server's echo of the request, key included) rides along with them.
+            failure: NianbaoError | None = None
+            truncated: IncompleteOutputException | None = None
             try:
                 result = create(
                     response_model=response_model,
@@ -267,7 +278,16 @@ class OpenAICompatLLM:
                     extra_body=extra_body,
                 )
             except IncompleteOutputException as exc:
-                text = _completion_text(exc.last_completion)
+                truncated = exc
+            except InstructorRetryException as exc:
+                failure = self._llm_error(exc, usage, completions[0])
+            except _TransportFailure as exc:  # raised before instructor's loop wrapped it
+                failure = exc.error
+            if failure is not None:
+                raise failure
+            if truncated is not None:
+                text = _completion_text(truncated.last_completion)
+                del truncated
                 if budget >= MAX_TOKENS_CAP or usage.reasks >= self._max_reasks:
                     raise LLMError(
                         f"{self.model_id}: answer truncated at max_tokens={budget}",
@@ -275,19 +295,15 @@ class OpenAICompatLLM:
                         attempts=completions[0],
                         hint="the answer is longer than the token budget; ask for less per call",
                         hint_zh="模型回答超出长度上限，请缩小每次提问的范围",
-                    ) from None
+                    )
                 budget = min(budget * 2, MAX_TOKENS_CAP)
                 usage.reasks += 1
                 self._say(f"回答被截断，放宽长度重问 answer truncated, asking again with max_tokens={budget}")
                 continue
-            except InstructorRetryException as exc:
-                raise self._llm_error(exc, usage, completions[0]) from None
-            except _TransportFailure as exc:  # raised before instructor's loop wrapped it
-                raise exc.error from None
             # Each completion after the first one in this call was a schema re-ask (the truncation
             # re-asks were already counted above).
             usage.reasks = max(usage.reasks, completions[0] - 1)
-            return _detach(result), usage
+            return _detach(result, response_model), usage
 
     def close(self) -> None:
         with self._lock:
@@ -321,8 +337,11 @@ class OpenAICompatLLM:
     ) -> Any:
         """One chat-completions request with transport retries; counts every HTTP attempt."""
 
+        attempts = [0]
+
         def once() -> Any:
             usage.calls += 1
+            attempts[0] += 1
             return client.chat.completions.create(**kwargs)
 
         def on_retry(attempt: int, exc: BaseException, wait_s: float) -> None:
@@ -335,32 +354,29 @@ class OpenAICompatLLM:
         retrying = make_retrying(
             self._max_retries, base_s=self._backoff_base_s, max_s=self._backoff_max_s, on_retry=on_retry
         )
+        failure: NianbaoError | None = None
         try:
             response = retrying(once)
         except openai.AuthenticationError as exc:
-            raise _TransportFailure(
-                ConfigError(
-                    f"{self.model_id}: the endpoint rejected the API key (HTTP {exc.status_code})",
-                    hint="check NIANBAO_API_KEY / --api-key",
-                    hint_zh="API 密钥被拒绝，请检查 NIANBAO_API_KEY",
-                )
-            ) from None
+            failure = ConfigError(
+                f"{self.model_id}: the endpoint rejected the API key (HTTP {exc.status_code})",
+                hint="check NIANBAO_API_KEY / --api-key",
+                hint_zh="API 密钥被拒绝，请检查 NIANBAO_API_KEY",
+            )
         except openai.APIError as exc:
             detail = _redact(_server_message(exc), endpoint.api_key)
-            what = describe_transport_error(exc)
             transient = is_transient(exc)
-            attempts = self._max_retries + 1 if transient else 1
-            where = endpoint.base_url or "api.openai.com"
-            raise _TransportFailure(
-                LLMError(
-                    f"{self.model_id}: {what} from {where} after {attempts} attempt(s)"
-                    + (f": {detail}" if detail else ""),
-                    attempts=usage.calls,
-                    retryable=transient,
-                    hint="the endpoint kept failing; try again later or raise --timeout" if transient else None,
-                    hint_zh="模型服务暂时不可用，请稍后重试" if transient else "模型服务拒绝了请求",
-                )
-            ) from None
+            failure = LLMError(
+                f"{self.model_id}: {describe_transport_error(exc)} from {endpoint.base_url or 'api.openai.com'}"
+                f" after {attempts[0]} attempt(s)" + (f": {detail}" if detail else ""),
+                attempts=attempts[0],
+                retryable=transient,
+                hint="the endpoint kept failing; try again later or raise --timeout" if transient else None,
+                hint_zh="模型服务暂时不可用，请稍后重试" if transient else "模型服务拒绝了请求",
+            )
+        if failure is not None:
+            # Raised outside the except block: the openai error (and its response) stays behind.
+            raise _TransportFailure(failure)
         completions[0] += 1
         tokens = getattr(response, "usage", None)
         if tokens is not None:

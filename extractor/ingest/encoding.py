@@ -81,18 +81,27 @@ def _strict(data: bytes, codec: str) -> str | None:
         return None
 
 
+def _plausible(text: str) -> bool:
+    """Mostly ASCII and Chinese: what a report is, and what random bytes decoded as UTF-16 are not."""
+    sample = text[:65536]
+    good = sum(
+        1 for c in sample
+        if " " <= c <= "~" or c in "\t\r\n" or "\u4e00" <= c <= "\u9fff" or "\u2000" <= c <= "\u206f"
+        or "\u3000" <= c <= "\u303f" or "\uff00" <= c <= "\uffef"
+    )
+    return bool(sample) and good / len(sample) >= 0.9
+
+
 def _bomless_utf16(data: bytes) -> str | None:
-    """UTF-16 without a BOM: the zero bytes (of ASCII digits, newlines) all fall on one parity."""
+    """UTF-16 without a BOM: most zero bytes (the high bytes of ASCII) fall on one parity."""
     sample = data[:8192]
     if len(sample) < 8 or len(data) % 2:
         return None
     even_zero, odd_zero = sample[0::2].count(0), sample[1::2].count(0)
-    if even_zero + odd_zero < 4:
-        return None
     for codec, here, there in (("utf-16-le", odd_zero, even_zero), ("utf-16-be", even_zero, odd_zero)):
-        if there == 0 and here > 0:
+        if here >= 4 and here > 2 * there:  # 「一」 (U+4E00) puts some zeros on the other side
             text = _strict(data, codec)
-            if text is not None and len(_CONTROL_RE.findall(text[:65536])) / max(len(text[:65536]), 1) <= _MAX_CONTROL_SHARE:
+            if text is not None and _plausible(text):
                 return text
     return None
 

@@ -154,7 +154,11 @@ def read_table3(text: str, span: tuple[int, int], single_other: bool | None = No
         gi = assignment[row_idx]
         paths = [f"applications.{key}[{c}]" for c in range(7)]
         if gi is None:
-            rows[key] = None
+            anchor = next((a for a in anchors if a.row == row_idx), None)
+            # a printed label with no number after it is a blank row (d014, d022's merged cells)
+            rows[key] = None if anchor is None else [
+                LocatedCell(p, None, anchor.end, anchor.end, "", "blank", note="the row prints no value") for p in paths
+            ]
             continue
         group = groups[gi]
         cells, findings, cands = _row_cells(group, masked, paths)
@@ -183,6 +187,8 @@ def _row_cells(group: Group, text: str, paths: list[str]) -> tuple[list[LocatedC
     if group.structured and len(tokens) < n and len(tokens) + group.trailing_blanks >= n:
         last = tokens[-1].end
         tokens += [Token("blank", last, last, "") for _ in range(n - len(tokens))]
+    while len(tokens) > n and tokens[0].kind == "blank":
+        tokens.pop(0)  # blank padding cells before a full row of values (seed 002's 结转 row)
     if len(tokens) >= n:
         if len(tokens) > n:
             extra = " ".join(t.raw or "□" for t in tokens[n:])
