@@ -39,6 +39,8 @@ CellKind = Literal["int", "signed", "decimal", "text"]
 SectionName = Literal["header", "section2", "section3", "section4"]
 
 _DECIMAL_RE = re.compile(r"^-?\d+(?:\.\d+)?$")
+DECIMAL_PATTERN = r"^-?[0-9]{1,15}(\.[0-9]{1,6})?$"
+TEXT_MAX = {"agency": 60}
 
 
 @dataclass(frozen=True)
@@ -65,6 +67,12 @@ class AnswerField:
         if self.array:
             n = len(self.paths)
             return Field(min_length=n, max_length=n, description=self.label)
+        kind = self.kinds[0]
+        # Bounded strings: under a grammar an unbounded string lets a small model ramble to max_tokens.
+        if kind == "decimal":
+            return Field(description=self.label, pattern=DECIMAL_PATTERN, max_length=24)
+        if kind == "text":
+            return Field(description=self.label, max_length=TEXT_MAX[self.key] if self.key in TEXT_MAX else 8)
         return Field(description=self.label)
 
 

@@ -27,7 +27,11 @@ _DELETE_PATTERNS: tuple[re.Pattern[str], ...] = (
 _DROP_CHARS = frozenset("?□\ufffd\u200b\u200c\u200d\u2060\ufeff\r")
 _SPACE_CHARS = frozenset("\u00a0\u2002\u2003\u2004\u2005\u2006\u2007\u2008\u2009\u200a\u202f\u205f\u3000")
 # Typographic marks that are not in the full-width block but play the same role.
-_EXTRA_MAP = {"\u2014": "-", "\u2013": "-", "\u2212": "-", "\u2026": "...", "\u00b7": "."}
+_EXTRA_MAP = {"\u2014": "-", "\u2013": "-", "\u2212": "-", "\u2026": ".", "\u00b7": "."}
+# one character in, one character out: the offset map is then the list of kept positions
+_TRANSLATE = {code: code - 0xFEE0 for code in range(0xFF01, 0xFF5F)}
+_TRANSLATE.update({ord(c): " " for c in _SPACE_CHARS})
+_TRANSLATE.update({ord(k): v for k, v in _EXTRA_MAP.items()})
 
 
 def _halfwidth(ch: str) -> str:
@@ -87,15 +91,8 @@ def normalize(original: str) -> NormalizedText:
     for pattern in _DELETE_PATTERNS:
         for m in pattern.finditer(original):
             keep[m.start() : m.end()] = b"\x00" * (m.end() - m.start())
-    chars: list[str] = []
-    offsets: list[int] = []
-    for i, ch in enumerate(original):
-        if not keep[i] or ch in _DROP_CHARS:
-            continue
-        mapped = _halfwidth(ch)
-        for c in mapped:
-            chars.append(c)
-            offsets.append(i)
-    offsets.append(len(original))
-    text = to_simplified("".join(chars))
+    kept = [i for i, ch in enumerate(original) if keep[i] and ch not in _DROP_CHARS]
+    offsets = kept + [len(original)]
+    text_hw = "".join(original[i] for i in kept).translate(_TRANSLATE)
+    text = to_simplified(text_hw)
     return NormalizedText(original=original, text=text, offsets=tuple(offsets))

@@ -80,7 +80,7 @@ def _blank_lines(label: str, vals: list[str]) -> str:
 
 
 def _layout(label: str, vals: list[str]) -> str:
-    return f"{label:<24}" + "".join(f"{v:>9}" for v in vals) + "\n\n"
+    return f"{label:<24}" + "".join(f"   {v:>8}" for v in vals) + "\n\n"
 
 
 def _glued(label: str, vals: list[str]) -> str:

@@ -75,20 +75,23 @@ def _disagreement(path: str, template_value: CellValue, llm_value: CellValue) ->
         cells=[path],
         expected=llm_value if isinstance(llm_value, (int, str)) else None,
         found=template_value if isinstance(template_value, (int, str)) else None,
-        message=f"{cell_label(path)}：规则读取为 {shown_t}，模型读取为 {shown_l}，两者都未在原文中得到印证，请人工核对",
+        message=f"{cell_label(path)}：规则读取为 {shown_t}，模型读取为 {shown_l}，两者都无法由原文确证，请人工核对",
     )
 
 
 class HybridEngine:
     name = "hybrid"
 
-    def __init__(self, llm_factory: LLMFactory | None = None, *, use_examples: bool = True) -> None:
+    def __init__(
+        self, llm_factory: LLMFactory | None = None, *, use_examples: bool = True, template_engine: Any = None
+    ) -> None:
         self._llm_factory = llm_factory
         self._use_examples = use_examples
+        self._template = template_engine or TemplateEngine()
 
     def read(self, source: NormalizedText, layout: DocumentLayout, config: Any) -> ReaderOutput:
         started = time.perf_counter()
-        base = TemplateEngine().read(source, layout, config)
+        base = self._template.read(source, layout, config)
         report = base.report.model_copy(deep=True)
         producers: dict[str, str] = {p: "template" for p, _ in iter_cells(report)}
         producers.update({p: r for p, r in base.producers.items() if p in producers})

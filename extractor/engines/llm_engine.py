@@ -8,8 +8,10 @@ checker-driven repair loop re-asks the rows whose numbers the source does not su
 from __future__ import annotations
 
 import re
+import threading
 import time
 from collections.abc import Callable
+from concurrent.futures import ThreadPoolExecutor
 from typing import Any, Literal
 
 from extractor.backends.client import StructuredLLM, Usage, make_llm
@@ -80,10 +82,12 @@ class LLMSectionAsker:
         self.use_examples = use_examples
         self._factory = llm_factory or (lambda cfg: make_llm(cfg))
         self._llm: StructuredLLM | None = None
+        self._model_id: str | None = None
         self.usage = Usage()
         self.timings: dict[str, float] = {}
         self.questions = 0
         self.failures: list[Finding] = []
+        self._lock = threading.Lock()
         self._system = render("system.md.j2")
 
     # -- the model
@@ -92,11 +96,12 @@ class LLMSectionAsker:
     def llm(self) -> StructuredLLM:
         if self._llm is None:
             self._llm = self._factory(self.config)
+            self._model_id = self._llm.model_id
         return self._llm
 
     @property
     def model_id(self) -> str:
-        return self._llm.model_id if self._llm is not None else self.config.model
+        return self._model_id or self.config.model
 
     def close(self) -> None:
         if self._llm is not None:
@@ -172,7 +177,8 @@ class LLMSectionAsker:
         user = self.prompt(spec, feedback)
         started = time.perf_counter()
         stage = f"llm_{spec.name}" if feedback is None else "llm_repair"
-        self.questions += 1
+        with self._lock:
+            self.questions += 1
         try:
             answer, usage = self.llm.ask(
                 self._system, user, spec.model(), max_tokens=_budget(spec), temperature=0.0
@@ -180,7 +186,7 @@ class LLMSectionAsker:
         except LLMError as exc:
             if exc.retryable:  # the endpoint is down: the whole report should fail and be retried later
                 raise
-            self.failures.append(
+            failure = (
                 Finding(
                     rule="X-LLM",
                     authority="heuristic",
@@ -190,10 +196,14 @@ class LLMSectionAsker:
                     message=f"模型未能给出“{_section_title(spec)}”的有效回答，相关单元格留空：{exc.message[:200]}",
                 )
             )
+            with self._lock:
+                self.failures.append(failure)
             return dict.fromkeys(spec.paths)
         finally:
-            self.timings[stage] = self.timings.get(stage, 0.0) + time.perf_counter() - started
-        self.usage.add(usage)
+            with self._lock:
+                self.timings[stage] = self.timings.get(stage, 0.0) + time.perf_counter() - started
+        with self._lock:
+            self.usage.add(usage)
         return answer_cells(spec, answer)
 
     def ask_header(self) -> tuple[str | None, int | None]:
@@ -258,11 +268,18 @@ def _verify_fn() -> Callable[..., Any] | None:
 def read_tables(asker: LLMSectionAsker, template: Literal["2019", "2021"], single_other_row: bool) -> tuple[list[SectionSpec], dict[str, CellValue]]:
     """Ask 二, 三 and 四 in full; 三 in chunks when ``SECTION3_CHUNK_ROWS`` says so."""
     specs = table_specs(template, single_other_row)
+    parts = [part for spec in specs for part in (spec.chunks(SECTION3_CHUNK_ROWS) if spec.name == "section3" else [spec])]
     cells: dict[str, CellValue] = {}
-    for spec in specs:
-        parts = spec.chunks(SECTION3_CHUNK_ROWS) if spec.name == "section3" else [spec]
+    workers = max(1, int(getattr(asker.config, "concurrency", 1) or 1))
+    if workers == 1 or len(parts) == 1:
         for part in parts:
             cells.update(asker.ask(part))
+        return specs, cells
+    # A remote endpoint serves several questions at once; the answers are merged in print order.
+    _ = asker.llm  # create the client once, before the threads race for it
+    with ThreadPoolExecutor(max_workers=min(workers, len(parts))) as pool:
+        for answer in pool.map(asker.ask, parts):
+            cells.update(answer)
     return specs, cells
 
 

@@ -2,7 +2,8 @@
 tab-separated rows, see tables.py). .doc: converted to .docx by LibreOffice in headless mode.
 
 Merged cells are read from the XML, not from python-docx's ``row.cells`` (which repeats a merged
-cell in every position it covers): the value goes to the first position, the others are empty.
+cell in every position it covers): the value goes to the first row it covers, the rows below get an
+empty cell in its place (see tables.py for the whole convention).
 """
 
 from __future__ import annotations
@@ -15,7 +16,7 @@ import tempfile
 from pathlib import Path
 
 from extractor.errors import InputError
-from extractor.ingest.tables import join_pieces, render_rows
+from extractor.ingest.tables import Grid, Slot, join_pieces, render_grid
 
 _W = "{http://schemas.openxmlformats.org/wordprocessingml/2006/main}"
 _CONVERT_TIMEOUT_S = 180
@@ -53,23 +54,26 @@ def _cell_text(tc) -> str:  # type: ignore[no-untyped-def]
     return join_pieces(pieces)
 
 
-def _table_rows(tbl) -> list[list[str]]:  # type: ignore[no-untyped-def]
-    rows: list[list[str]] = []
+def _table_grid(tbl) -> Grid:  # type: ignore[no-untyped-def]
+    """Grid of a <w:tbl>: gridSpan is a colspan, vMerge="continue" marks a position a merged cell
+    covers from above (its text stays in the first row)."""
+    grid: Grid = []
     for tr in tbl.iterchildren(f"{_W}tr"):
-        row: list[str] = []
+        row: list[Slot | None] = []
         tr_pr = tr.find(f"{_W}trPr")
-        before = _val(tr_pr, "gridBefore")
-        row.extend([""] * int(before or 0))
+        row.extend(Slot("") for _ in range(int(_val(tr_pr, "gridBefore") or 0)))
         for tc in tr.iterchildren(f"{_W}tc"):
             tc_pr = tc.find(f"{_W}tcPr")
-            span = int(_val(tc_pr, "gridSpan") or 1)
+            span = max(1, int(_val(tc_pr, "gridSpan") or 1))
             v_merge = tc_pr.find(f"{_W}vMerge") if tc_pr is not None else None
-            h_merge = _val(tc_pr, "hMerge")
-            continued = (v_merge is not None and v_merge.get(f"{_W}val") in (None, "continue")) or h_merge == "continue"
-            row.append("" if continued else _cell_text(tc))
-            row.extend([""] * (span - 1))
-        rows.append(row)
-    return rows
+            continued = v_merge is not None and v_merge.get(f"{_W}val") in (None, "continue")
+            if _val(tc_pr, "hMerge") == "continue" and row:
+                row.extend(Slot("", lead=False) for _ in range(span))  # legacy horizontal merge
+                continue
+            text = "" if continued else _cell_text(tc)
+            row.extend(Slot(text, lead=i == 0) for i in range(span))
+        grid.append(row)
+    return grid
 
 
 def _blocks(parent, lines: list[str]) -> None:  # type: ignore[no-untyped-def]
@@ -78,21 +82,21 @@ def _blocks(parent, lines: list[str]) -> None:  # type: ignore[no-untyped-def]
         if tag == "p":
             lines.extend(line.strip() for line in _paragraph_text(el).split("\n"))
         elif tag == "tbl":
-            lines.extend(render_rows(_table_rows(el)))
+            lines.extend(render_grid(_table_grid(el)))
         elif tag in ("sdt", "sdtContent", "customXml", "ins", "smartTag"):
             _blocks(el, lines)  # content controls and tracked insertions wrap ordinary blocks
 
 
 def docx_to_text(data: bytes) -> str:
     from docx import Document
-    from docx.opc.exceptions import PackageNotFoundError
 
     try:
         document = Document(io.BytesIO(data))
-    except (PackageNotFoundError, KeyError, ValueError, OSError) as exc:
-        raise InputError(f"the Word file cannot be read: {exc}", hint_zh="Word 文件已损坏或不是 .docx 格式") from exc
-    lines: list[str] = []
-    _blocks(document.element.body, lines)
+        lines: list[str] = []
+        _blocks(document.element.body, lines)
+    except Exception as exc:  # python-docx/lxml/zipfile raise many types for damaged files
+        raise InputError(f"the Word file cannot be read ({type(exc).__name__})",
+                         hint_zh="Word 文件已损坏或不是 .docx 格式，无法读取") from exc
     text = "\n".join(line for line in lines if line.strip())
     return text + "\n" if text else ""
 

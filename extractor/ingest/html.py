@@ -11,7 +11,7 @@ import re
 from bs4 import BeautifulSoup, Comment, Doctype, NavigableString, Tag
 from bs4.element import CData, Declaration, ProcessingInstruction
 
-from extractor.ingest.tables import SpanCell, join_pieces, layout_spans, render_rows
+from extractor.ingest.tables import SpanCell, join_pieces, layout_spans, render_grid
 
 _DROP_TAGS = frozenset({
     "script", "style", "noscript", "template", "nav", "iframe", "object", "embed", "svg", "canvas",
@@ -76,7 +76,7 @@ class _Renderer:
                 continue
             if name == "table" and child.find("table") is None:
                 self.flush()
-                self.lines.extend(render_rows(layout_spans(_table_rows(child))))
+                self.lines.extend(render_grid(layout_spans(_table_rows(child))))
                 continue
             block = name in _BLOCK_TAGS
             if block:

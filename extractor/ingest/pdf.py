@@ -25,6 +25,7 @@ _CELL_GAP = 0.6
 _LETTER_GAP = 0.5
 # Fewer printed characters than this in the whole file: no text layer, a scan.
 _MIN_TEXT_CHARS = 20
+_CID_RE = re.compile(r"\(cid:\d+\)")
 _PAGE_NUMBER_RE = re.compile(r"^\s*([-—–－_])\s*(\d{1,3})\s*([-—–－_])\s*$")
 
 
@@ -47,6 +48,19 @@ class _Word:
 
 def _wide(ch: str) -> bool:
     return ord(ch) > 0x2E7F  # CJK punctuation, ideographs, full-width forms
+
+
+def _is_password_error(exc: BaseException) -> bool:
+    from pdfminer.pdfdocument import PDFEncryptionError, PDFPasswordIncorrect
+
+    seen: BaseException | None = exc
+    while seen is not None:
+        if isinstance(seen, (PDFPasswordIncorrect, PDFEncryptionError)) or any(
+            isinstance(a, (PDFPasswordIncorrect, PDFEncryptionError)) for a in getattr(seen, "args", ())
+        ):
+            return True
+        seen = seen.__cause__ or seen.__context__
+    return False
 
 
 def scanned_error() -> InputError:
@@ -128,20 +142,34 @@ def _page_content(page) -> tuple[list[_Word], list[_Rule]]:  # type: ignore[no-u
 def pdf_to_text(data: bytes) -> tuple[str, list[str]]:
     """Return (text, warnings). Raises InputError for a broken, encrypted or scanned PDF."""
     import pdfplumber
-    from pdfminer.pdfdocument import PDFPasswordIncorrect
 
     warnings: list[str] = []
     try:
         with pdfplumber.open(io.BytesIO(data)) as pdf:
             content = [_page_content(page) for page in pdf.pages]
-    except PDFPasswordIncorrect as exc:
-        raise InputError("the PDF is encrypted", hint_zh="该PDF已加密，请提供未加密的文件") from exc
     except Exception as exc:  # pdfminer raises many types (PDFSyntaxError, KeyError…) for damaged files
-        raise InputError(f"the PDF cannot be read: {type(exc).__name__}", hint_zh="PDF 文件已损坏，无法读取") from exc
+        if _is_password_error(exc):
+            raise InputError("the PDF is encrypted with a password", hint="give an unprotected copy",
+                             hint_zh="该PDF已加密（需要密码），请提供未加密的文件") from exc
+        raise InputError(f"the PDF cannot be read ({type(exc).__name__})",
+                         hint_zh="PDF 文件已损坏，无法读取") from exc
     pages = [words for words, _ in content]
     all_words = [w for words in pages for w in words]
-    if sum(len(w.text) for w in all_words) < _MIN_TEXT_CHARS:
+    printed = sum(len(w.text) for w in all_words)
+    if printed < _MIN_TEXT_CHARS:
         raise scanned_error()
+    unmapped = sum(len(m.group()) for w in all_words for m in _CID_RE.finditer(w.text))
+    if unmapped > 0.3 * printed:
+        raise InputError(
+            "the PDF's fonts carry no character map: its text cannot be extracted (OCR it instead)",
+            hint_zh="该PDF的字体缺少文字编码映射，无法提取文字，请先进行文字识别（OCR）或提供其他格式",
+        )
+    if unmapped:
+        warnings.append("PDF 中有少量字符无法识别（字体缺少编码映射），已略去")
+        for words in pages:
+            for w in words:
+                w.text = _CID_RE.sub("", w.text)
+            words[:] = [w for w in words if w.text.strip()]
     empty = [str(i + 1) for i, words in enumerate(pages) if not words]
     if empty:
         warnings.append(f"第 {'、'.join(empty)} 页没有文字层（可能是扫描页），这些页的内容未读取")

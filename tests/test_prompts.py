@@ -1,0 +1,111 @@
+"""Prompt files render with every context the engines build, and the few-shot examples are correct."""
+
+from __future__ import annotations
+
+import json
+
+import pytest
+from jinja2 import UndefinedError
+
+from extractor.config import RunConfig
+from extractor.engines.llm_engine import LLMSectionAsker
+from extractor.llm_sections import answer_from_report, header_spec, section3_spec, table_specs
+from extractor.normalize import normalize
+from extractor.prompting import PROMPTS_DIR, load_examples, prompt_version, render, template_names
+from extractor.repair import feedback_for
+from extractor.schema import iter_cells
+from extractor.sections import analyze_layout
+
+EXPECTED_TEMPLATES = {
+    "system.md.j2", "header.md.j2", "section2_2021.md.j2", "section2_2019.md.j2", "section3.md.j2",
+    "section4.md.j2", "repair.md.j2", "baseline.md.j2",
+}
+
+
+def _asker(example_name: str) -> tuple[LLMSectionAsker, object]:
+    example = next(e for e in load_examples() if e.name == example_name)
+    norm = normalize(example.text)
+    layout = analyze_layout(norm)
+    return LLMSectionAsker(RunConfig(engine="llm"), norm, layout, llm_factory=lambda c: None), example  # type: ignore[arg-type,return-value]
+
+
+def test_every_prompt_file_exists_and_version_is_set() -> None:
+    assert EXPECTED_TEMPLATES <= set(template_names())
+    version = prompt_version()
+    assert version.startswith((PROMPTS_DIR / "VERSION").read_text().strip() + "+")
+
+
+@pytest.mark.parametrize("example_name", ["example_2021", "example_2019"])
+def test_section_prompts_render_for_full_partial_and_repair_asks(example_name: str) -> None:
+    asker, example = _asker(example_name)
+    template = example.report.template  # type: ignore[attr-defined]
+    for spec in [header_spec(), *table_specs(template, template == "2019")]:
+        full = asker.prompt(spec)
+        # the section's own text is in the prompt, and every key the model must write is named
+        for f in spec.fields:
+            assert f.key in full
+        assert "<<<" in full and "{{" not in full and "{%" not in full
+        if spec.name == "section3":
+            assert "自然人、商业企业、科研机构、社会公益组织、法律服务机构、其他、总计" in full
+            part = spec.subset(spec.units[:2])
+            partial = asker.prompt(part, feedback="注意：上一次抄写有误")
+            assert "只需要抄下面这些行" in partial and "注意：上一次抄写有误" in partial
+            assert spec.fields[5].key not in partial.split("<<<")[-1].split(">>>")[-1]
+
+
+def test_examples_shown_in_prompts_are_answers_of_the_example_text() -> None:
+    asker, example = _asker("example_2021")
+    prompt = asker.prompt(section3_spec(False))
+    shown = prompt.split("示例答案：")[1].split("\n\n")[0]
+    assert json.loads(shown) == answer_from_report(section3_spec(False), example.report)  # type: ignore[attr-defined]
+    assert "1.本机关不掌握相关政府信息1100002" in prompt
+
+
+def test_render_is_strict_about_missing_variables() -> None:
+    with pytest.raises(UndefinedError):
+        render("section4.md.j2", text="x")
+
+
+def test_repair_feedback_names_cells_in_chinese_and_skips_report_findings() -> None:
+    from extractor.findings import Evidence, Finding
+
+    _, example = _asker("example_2021")
+    report = example.report.model_copy(deep=True)  # type: ignore[attr-defined]
+    evidence = {"applications.granted[0]": Evidence(status="mismatch", source_value="2")}
+    findings = [
+        Finding(rule="R3.2", authority="derived", severity="error", attribution="extraction",
+                cells=["applications.granted[0]", "applications.total[0]"], message="（七）总计 自然人 应为 6"),
+        Finding(rule="R4.1", authority="derived", severity="error", attribution="report",
+                cells=["review_litigation.review.total"], message="行政复议总计不等于各项之和"),
+    ]
+    text = feedback_for(["applications.granted[0]"], report, evidence, findings)
+    assert "（一）予以公开（自然人）" in text
+    assert "原文此处印的是 2" in text
+    assert "（七）总计 自然人 应为 6" in text
+    assert "行政复议总计" not in text
+
+
+def test_examples_fit_the_report_model_and_cover_both_templates() -> None:
+    examples = load_examples()
+    assert {e.report.template for e in examples} == {"2019", "2021"}
+    for example in examples:
+        for spec in [header_spec(), *table_specs(example.report.template, example.report.single_other_row)]:  # type: ignore[arg-type]
+            spec.model().model_validate(answer_from_report(spec, example.report))
+        # examples must teach non-zero copying, not "everything is 0"
+        assert sum(1 for _, v in iter_cells(example.report) if v not in (None, 0, "0")) >= 10
+
+
+@pytest.mark.parametrize("example", load_examples(), ids=lambda e: e.name)
+def test_examples_pass_our_own_checker_and_grounding(example) -> None:  # type: ignore[no-untyped-def]
+    verify_module = pytest.importorskip("extractor.verify")
+    norm = normalize(example.text)
+    layout = analyze_layout(norm)
+    assert layout.template == example.report.template
+    assert layout.year == example.report.year
+    findings, evidence = verify_module.verify(example.report, norm, layout)
+    not_grounded = {p: ev.status for p, ev in evidence.items() if ev.status not in ("grounded", "blank")}
+    assert not_grounded == {}
+    blanks_that_are_values = [p for p, ev in evidence.items() if ev.status == "blank" and p in dict(iter_cells(example.report)) and dict(iter_cells(example.report))[p] is not None]
+    assert blanks_that_are_values == []
+    errors = [f"{f.rule}: {f.message}" for f in findings if f.severity == "error"]
+    assert errors == []
