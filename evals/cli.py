@@ -3,7 +3,12 @@
 from __future__ import annotations
 
 import json
+import signal
+import threading
+from collections.abc import Iterator
+from contextlib import contextmanager
 from pathlib import Path
+from types import FrameType
 from typing import Any
 
 import typer
@@ -34,6 +39,24 @@ def _summary_table(engines: dict[str, dict[str, Any]]) -> Table:
         label, kind = kinds[key]
         table.add_row(label, *(fmt(engines[name].get(key), kind) for name in engines))
     return table
+
+
+@contextmanager
+def _sigterm_as_interrupt() -> Iterator[None]:
+    """Treat SIGTERM (a timeout, a scheduler) like Ctrl-C, so the reports already scored are written and
+    the embedded model's server is stopped by the normal exit path instead of being orphaned."""
+    if threading.current_thread() is not threading.main_thread():
+        yield
+        return
+
+    def _raise(signum: int, frame: FrameType | None) -> None:
+        raise KeyboardInterrupt
+
+    previous = signal.signal(signal.SIGTERM, _raise)
+    try:
+        yield
+    finally:
+        signal.signal(signal.SIGTERM, previous)
 
 
 def eval_command(
@@ -69,7 +92,8 @@ def eval_command(
         def on_progress(description: str, advance: int) -> None:
             progress.update(task, description=description, advance=advance)
 
-        result = run_eval(dataset, options, on_progress)
+        with _sigterm_as_interrupt():
+            result = run_eval(dataset, options, on_progress)
         progress.update(task, description="评测完成 done")
 
     Console().print(_summary_table(result["engines"]))
@@ -84,6 +108,9 @@ def eval_command(
         md_out.parent.mkdir(parents=True, exist_ok=True)
         md_out.write_text(render_markdown(result), encoding="utf-8")
         err.print(f"Markdown → {md_out}")
+    if result["interrupted"]:
+        err.print("[yellow]已中断 interrupted: the figures cover only the reports read so far[/yellow]")
+        raise typer.Exit(130)
 
 
 def register(app: typer.Typer) -> None:

@@ -163,6 +163,8 @@ def render_markdown(result: dict[str, Any]) -> str:
     lines.append(f"{len(result.get('samples') or [])} samples; engines: {', '.join(engines) or 'none'}"
                  + (f"; model `{result['options']['model']}`" if (result.get("options") or {}).get("model") else "") + ".")
     lines.append("")
+    if result.get("interrupted"):
+        lines += ["**已中断 interrupted**: the figures cover only the reports read before the run was stopped.", ""]
     for problem in result.get("load_problems") or []:
         lines.append(f"- skipped `{problem['path']}`: {problem['reason']}")
     if result.get("load_problems"):

@@ -274,23 +274,28 @@ def run_eval(dataset: Dataset, options: EvalOptions, progress: ProgressFn | None
         contexts.append(prepare_sample(sample))
 
     records: dict[str, list[ReportRecord]] = {e: [] for e in options.engines}
-    for engine in options.engines:
-        config = options.config_for(engine)
-        for ctx in contexts:
-            tick(f"{engine} · {ctx.sample.name}", 0)
-            records[engine].append(read_sample(engine, ctx, config))
-            tick(f"{engine} · {ctx.sample.name}", 1)
-
     outcomes: list[mut.MutationOutcome] = []
-    if options.mutations > 0:
-        for ctx in contexts:
-            tick(f"mutations · {ctx.sample.name}", 0)
-            outcomes.extend(mutate_sample(ctx, options.mutations, options.seed))
-            tick(f"mutations · {ctx.sample.name}", 1)
+    interrupted = False
+    try:
+        for engine in options.engines:
+            config = options.config_for(engine)
+            for ctx in contexts:
+                tick(f"{engine} · {ctx.sample.name}", 0)
+                records[engine].append(read_sample(engine, ctx, config))
+                tick(f"{engine} · {ctx.sample.name}", 1)
+        if options.mutations > 0:
+            for ctx in contexts:
+                tick(f"mutations · {ctx.sample.name}", 0)
+                outcomes.extend(mutate_sample(ctx, options.mutations, options.seed))
+                tick(f"mutations · {ctx.sample.name}", 1)
+    except KeyboardInterrupt:
+        # Ctrl-C on a long LLM run keeps the reports already scored: the figures cover those only.
+        interrupted = True
     summary = mut.summarize(outcomes) if options.mutations > 0 else None
 
     return {
         "samples": [c.sample.name for c in contexts],
+        "interrupted": interrupted,
         "options": {"engines": options.engines, "model": options.model, "mutations": options.mutations, "seed": options.seed},
         "load_problems": [p.to_dict() for p in dataset.problems],
         "gold_check_errors": {c.sample.name: c.gold_check_error for c in contexts if c.gold_check_error},

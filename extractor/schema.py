@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import json
 import re
+from functools import lru_cache
 from typing import Annotated, Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
@@ -218,8 +219,13 @@ def iter_cells(report: Report) -> list[tuple[str, CellValue]]:
     return out
 
 
+@lru_cache(maxsize=4096)
+def _parse_path(path: str) -> re.Match[str] | None:
+    return _PATH_RE.match(path)
+
+
 def get_cell(report: Report, path: str) -> CellValue:
-    m = _PATH_RE.match(path)
+    m = _parse_path(path)
     if not m:
         raise KeyError(f"not a cell path: {path}")
     if m.group(1):

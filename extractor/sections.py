@@ -24,7 +24,8 @@ _SECTION_TITLES: dict[int, str] = {
     5: r"(?:政府信息公开工作)?存\s*在\s*的\s*主\s*要\s*问\s*题\s*及\s*改\s*进\s*情\s*况",
     6: r"其\s*他\s*需\s*要\s*报\s*告\s*的\s*事\s*项",
 }
-_HEADING_RES: dict[int, re.Pattern[str]] = {n: re.compile(_HEAD_PREFIX + rf"(?P<title>{t})") for n, t in _SECTION_TITLES.items()}
+_TITLE_RES: dict[int, re.Pattern[str]] = {n: re.compile(t) for n, t in _SECTION_TITLES.items()}
+_PREFIX_BEFORE_RE = re.compile(rf"(?:(?:^|\n)[ \t#>*|]*(?:{_NUM}\s*[、.,:．]\s*)?|{_NUM}\s*[、.,．]\s*)$")
 
 # Where headings are missing, the tables themselves mark their sections.
 _TABLE_MARKERS: dict[int, re.Pattern[str]] = {
@@ -74,8 +75,11 @@ class DocumentLayout:
 def _find_headings(text: str) -> dict[int, tuple[int, int]]:
     """Pick one heading per section so that the chosen headings stand in order."""
     candidates: dict[int, list[tuple[int, int]]] = {}
-    for n, pattern in _HEADING_RES.items():
-        candidates[n] = [(m.start("title"), m.end("title")) for m in pattern.finditer(text)]
+    for n, pattern in _TITLE_RES.items():
+        candidates[n] = [
+            (m.start(), m.end()) for m in pattern.finditer(text)
+            if _PREFIX_BEFORE_RE.search(text[max(0, m.start() - 12) : m.start()]) or m.start() == 0
+        ]
     chosen: dict[int, tuple[int, int]] = {}
     pos = 0
     for n in range(1, 7):

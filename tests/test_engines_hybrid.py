@@ -157,3 +157,27 @@ def test_hybrid_is_the_pipeline_default_and_records_the_reader_of_every_cell(mon
     assert {ev.reader for ev in result.evidence.values()} == {"template"}
     assert result.meta["llm"]["calls"] == 1
     assert "template_read" in result.meta["timings_s"] and "llm_header" in result.meta["timings_s"]
+
+
+def test_repair_settles_a_disagreement_when_the_reasked_value_is_grounded() -> None:
+    text, gold = _load("000")
+    assert gold.applications is not None
+    fake = GoldLLM(gold, wrong={"applications.new_received[0]": [98]})
+    out, _ = _read(text, fake, MisreadingTemplate({"applications.new_received[0]": 99}))
+    assert fake.asked_sections() == [["new_received"], ["new_received"]]
+    assert "上次填了" in fake.history[1].user and f"原文此处印的是 {gold.applications['new_received'][0]}" in fake.history[1].user
+    assert out.report.applications is not None
+    assert out.report.applications["new_received"][0] == gold.applications["new_received"][0]
+    assert out.producers["applications.new_received[0]"] == "llm"
+    assert not [f for f in out.findings if f.rule == "X-DISAGREE"]
+    assert out.meta["llm"]["repair_rounds"] == 1
+
+
+def test_without_repair_the_disagreement_stays_flagged_with_the_template_value() -> None:
+    text, gold = _load("000")
+    fake = GoldLLM(gold, wrong={"applications.new_received[0]": [98]})
+    out, _ = _read(text, fake, MisreadingTemplate({"applications.new_received[0]": 99}), max_repair_rounds=0)
+    assert out.report.applications is not None and out.report.applications["new_received"][0] == 99
+    flagged = [f for f in out.findings if f.rule == "X-DISAGREE"]
+    assert [f.cells for f in flagged] == [["applications.new_received[0]"]]
+    assert "规则读取为 99，模型读取为 98" in flagged[0].message

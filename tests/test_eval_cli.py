@@ -160,3 +160,60 @@ def test_mutations_on_a_real_report_change_one_number_only() -> None:
         flagged = h_evidence[m.path].status in ("mismatch", "unsupported") or any(
             f.attribution == "extraction" and m.path in f.cells for f in findings)
         assert flagged, (m, h_evidence[m.path])
+
+
+def test_eval_of_an_llm_engine_reads_tokens_and_survives_a_dead_endpoint(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    """Orchestration only: a real local HTTP server speaking the OpenAI protocol answers the baseline's
+    one question for the first report with its gold, and nothing but HTTP 500 for the second."""
+    try:
+        from tests.openai_stub_server import Reply, StubOpenAI
+    except ImportError:  # tests/ is not a package
+        from openai_stub_server import Reply, StubOpenAI
+
+    samples = tmp_path / "samples"
+    samples.mkdir()
+    _copy_sample("001_8d25aa58008aa371", samples)
+    _copy_sample("002_0792d5985b785f5a", samples)
+    gold = json.loads((samples / "001_8d25aa58008aa371.json").read_text(encoding="utf-8"))
+    out = tmp_path / "eval.json"
+    with StubOpenAI() as stub:
+        stub.enqueue(Reply.json(gold, prompt_tokens=4000, completion_tokens=800))
+        monkeypatch.setenv("NIANBAO_BASE_URL", stub.base_url)
+        monkeypatch.setenv("NIANBAO_API_KEY", "sk-eval-test")
+        monkeypatch.setenv("NIANBAO_CACHE_DIR", str(tmp_path / "cache"))
+        monkeypatch.setenv("NIANBAO_TIMEOUT", "5")
+        code = main(["eval", str(samples), "-e", "baseline", "-e", "template", "--model", "openai:stub",
+                     "--mutations", "0", "--json", str(out)])
+    assert code == 0
+    result = json.loads(out.read_text(encoding="utf-8"))
+    baseline = result["engines"]["baseline"]
+    by_sample = {r["sample"]: r for r in result["per_report"] if r["engine"] == "baseline"}
+    assert by_sample["001_8d25aa58008aa371"]["status"] == "ok"
+    assert by_sample["001_8d25aa58008aa371"]["cell_accuracy"] == 1.0
+    assert (by_sample["001_8d25aa58008aa371"]["tokens_in"], by_sample["001_8d25aa58008aa371"]["tokens_out"]) == (4000, 800)
+    assert by_sample["002_0792d5985b785f5a"]["status"] in ("exception", "failed")
+    assert by_sample["002_0792d5985b785f5a"]["cell_accuracy"] == 0.0
+    assert baseline["reports"] == 2 and baseline["reports_failed"] == 1
+    assert baseline["tokens_in_per_report"] == 4000  # the failed read reported no usage
+    assert result["engines"]["template"]["reports_failed"] == 0  # the next engine ran on regardless
+
+
+def test_an_interrupted_eval_keeps_the_reports_already_scored(tmp_path: Path) -> None:
+    from evals.dataset import load_dir
+    from evals.runner import EvalOptions, run_eval
+
+    for name in ("000_ec29f0aa88fb4260", "001_8d25aa58008aa371", "002_0792d5985b785f5a"):
+        _copy_sample(name, tmp_path)
+    finished: list[str] = []
+
+    def progress(description: str, advance: int) -> None:
+        if advance:
+            finished.append(description)
+            if len(finished) == 2:
+                raise KeyboardInterrupt  # Ctrl-C after the second report
+
+    result = run_eval(load_dir(tmp_path), EvalOptions(engines=["template"], mutations=1), progress)
+    assert result["interrupted"] is True
+    assert [r["sample"] for r in result["per_report"]] == ["000_ec29f0aa88fb4260", "001_8d25aa58008aa371"]
+    assert result["engines"]["template"]["reports"] == 2
+    assert result["checker"]["outcomes"] == []

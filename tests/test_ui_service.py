@@ -296,3 +296,34 @@ def test_cli_ui_command_is_registered() -> None:
         assert option in result.output
     bad = runner.invoke(app, ["ui", "--engine", "bogus"])
     assert bad.exit_code == 2
+
+
+@pytest.mark.filterwarnings("ignore::DeprecationWarning")
+def test_login_from_env_protects_the_app(service: ReviewService, monkeypatch: pytest.MonkeyPatch) -> None:
+    import socket
+    import urllib.error
+    import urllib.parse
+    import urllib.request
+
+    pytest.importorskip("gradio")
+    from ui.app import build_app, launch
+
+    monkeypatch.setenv("NIANBAO_UI_USER", "reviewer")
+    monkeypatch.setenv("NIANBAO_UI_PASSWORD", "s3cret")
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        port = s.getsockname()[1]
+    app = build_app(service)
+    launch(app, port=port, prevent_thread_lock=True, quiet=True)
+    try:
+        base = f"http://127.0.0.1:{port}"
+        with pytest.raises(urllib.error.HTTPError) as denied:
+            urllib.request.urlopen(f"{base}/config", timeout=10)
+        assert denied.value.code == 401
+        data = urllib.parse.urlencode({"username": "reviewer", "password": "wrong"}).encode()
+        with pytest.raises(urllib.error.HTTPError):
+            urllib.request.urlopen(f"{base}/login", data=data, timeout=10)
+        data = urllib.parse.urlencode({"username": "reviewer", "password": "s3cret"}).encode()
+        assert urllib.request.urlopen(f"{base}/login", data=data, timeout=10).status == 200
+    finally:
+        app.close()

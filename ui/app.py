@@ -252,7 +252,9 @@ def build_app(service: ReviewService) -> "gr.Blocks":
                 return session, _status(zh_error(exc), ok=False), gr.update(), gr.update(), gr.update()
             msg = (f"已确认并保存：记录编号 {record.id}，版本 {record.version}，审核人 {record.reviewer}，"
                    f"{record.confirmed_at}")
-            return (updated, _status(msg), render.render_edits(updated.edits), records_rows(),
+            saved = (f'<div class="nb-edits" data-count="0" style="color:#1b5e20;">{len(session.edits)} 处修改已随版本 '
+                     f'{record.version} 保存</div>')
+            return (updated, _status(msg), saved, records_rows(),
                     render.render_summary(updated.report, updated.evidence, updated.findings, updated.source_name,
                                           updated.engine, updated.base_version, 0))
 

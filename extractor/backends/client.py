@@ -224,6 +224,7 @@ class OpenAICompatLLM:
         backoff_base_s: float = 0.5,
         backoff_max_s: float = 20.0,
         on_close: Callable[[], None] | None = None,
+        is_alive: Callable[[], bool] | None = None,
     ) -> None:
         self.model_id = model_id
         # What the cache keys on, when it must say more than the model id (a swapped GGUF file).
@@ -237,6 +238,7 @@ class OpenAICompatLLM:
         self._backoff_base_s = backoff_base_s
         self._backoff_max_s = backoff_max_s
         self._on_close = on_close
+        self._is_alive = is_alive
         self._lock = threading.Lock()
         self._client: openai.OpenAI | None = None
         self._endpoint: Endpoint | None = None
@@ -330,6 +332,13 @@ class OpenAICompatLLM:
 
     def _ensure_client(self) -> tuple[openai.OpenAI, Endpoint]:
         with self._lock:
+            stale = self._is_alive is not None and self._client is not None and not self._is_alive()
+            if stale:
+                # The local server went away (crash, or another client closed it): start it again.
+                self._say("本地模型服务已停止，正在重启 local model server is gone; restarting")
+                assert self._client is not None
+                self._client.close()
+                self._client = None
             if self._client is None or self._endpoint is None:
                 endpoint = self._connect()
                 self._client = openai.OpenAI(

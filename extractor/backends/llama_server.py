@@ -129,7 +129,7 @@ class LlamaServer:
             began = time.monotonic()
             port = free_port()
             self.log_path = self.log_dir / f"llama-server-{self.alias}-{os.getpid()}.log"
-            log = self.log_path.open("wb")
+            log = self.log_path.open("ab")
             try:
                 self._proc = subprocess.Popen(
                     self.command(port),
@@ -232,6 +232,22 @@ def stop_all() -> None:
         server.stop()
 
 
+_SERVER_MODULES = ("llama_cpp", "fastapi", "uvicorn", "sse_starlette", "starlette_context", "pydantic_settings")
+
+
+def check_server_installed() -> None:
+    """Fail with the install command, rather than a dead child process, when the server is missing."""
+    import importlib.util
+
+    missing = [m for m in _SERVER_MODULES if importlib.util.find_spec(m) is None]
+    if missing:
+        raise ModelUnavailableError(
+            f"the embedded model needs llama-cpp-python's server (missing: {', '.join(missing)})",
+            hint="pip install 'llama-cpp-python[server]==0.3.36', or use an 'openai:' endpoint",
+            hint_zh="内置模型需要 llama-cpp-python[server]，请先安装，或改用 openai: 远程模型",
+        )
+
+
 def local_llm(ref: "ModelRef", config: "RunConfig", progress: Progress | None = None) -> "OpenAICompatLLM":
     """The embedded model as an ``OpenAICompatLLM``; nothing is fetched or started until the first ask."""
     from extractor.backends.client import Endpoint, OpenAICompatLLM
@@ -240,6 +256,7 @@ def local_llm(ref: "ModelRef", config: "RunConfig", progress: Progress | None = 
     state: dict[str, LlamaServer] = {}
 
     def connect() -> Endpoint:
+        check_server_installed()
         gguf = ensure_model(ref.name, config.cache_dir, progress)
         server = shared_server(gguf, ref.name, Path(config.cache_dir) / "logs")
         state["server"] = server
@@ -260,6 +277,7 @@ def local_llm(ref: "ModelRef", config: "RunConfig", progress: Progress | None = 
         constrain_schema=True,
         progress=progress,
         on_close=on_close,
+        is_alive=lambda: "server" in state and state["server"].running,
     )
     override = os.environ.get(MODEL_PATH_ENV)
     if override:

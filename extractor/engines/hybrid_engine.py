@@ -28,9 +28,6 @@ from extractor.sections import DocumentLayout
 from extractor.template_spec import cell_label
 from extractor.verify import verify
 
-GROUNDED = frozenset({"grounded"})
-
-
 def _layout_of(report: Report, layout: DocumentLayout, fallback_text: str) -> tuple[Literal["2019", "2021"], bool]:
     template: Literal["2019", "2021"] = report.template or guess_template(layout)  # type: ignore[assignment]
     if report.applications:
@@ -96,7 +93,7 @@ class HybridEngine:
         producers: dict[str, str] = {p: "template" for p, _ in iter_cells(report)}
         producers.update({p: r for p, r in base.producers.items() if p in producers})
         t = time.perf_counter()
-        findings, evidence = verify(report, source, layout, reader_findings=base.findings, producers=producers)
+        _, evidence = verify(report, source, layout, reader_findings=base.findings, producers=producers)
         timings: dict[str, float] = {
             "template_read": float(base.meta.get("timings_s", {}).get("template_read", 0.0)),
             "hybrid_verify_template": time.perf_counter() - t,
@@ -121,12 +118,17 @@ class HybridEngine:
                 specs = table_specs(template, single)
                 llm_cells = self._ask_units(asker, specs, doubtful)
                 extra_findings = self._merge(report, evidence, llm_cells, producers, source, layout, base.findings)
-                asked = set(llm_cells)
+                # Worth re-asking: cells where the source shows a value that neither reader gave. Where the
+                # source holds nothing readable at the cell's place, no answer could ever be grounded.
+                retry = {p for p in llm_cells if (ev := evidence.get(p)) is not None and ev.status == "mismatch"}
 
                 def eligible(path: str) -> bool:
-                    return path in asked and (evidence.get(path) is None or evidence[path].status not in GROUNDED)
+                    return path in retry
 
-                if config.max_repair_rounds > 0 and any(v == "llm" for v in producers.values()):
+                if config.max_repair_rounds > 0 and any(
+                    (ev := evidence.get(p)) is not None and ev.status == "mismatch" and producers.get(p) != "llm"
+                    for p in retry
+                ):
                     t = time.perf_counter()
                     outcome = repair_loop(
                         report, source, layout, asker, specs, max_rounds=config.max_repair_rounds,

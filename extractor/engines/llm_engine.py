@@ -53,6 +53,21 @@ def guess_template(layout: DocumentLayout) -> Literal["2019", "2021"]:
     return "2019" if layout.year is not None and layout.year <= 2020 else "2021"
 
 
+# Rows of the table-三 example shown in prompts (an excerpt keeps the prompt short).
+EXAMPLE_ROWS_3 = (
+    "new_received", "carried_over", "granted", "denied_third_party_rights", "denied_process_info",
+    "unable_not_held", "not_processed_duplicate", "other_other", "total", "carried_forward",
+)
+
+
+def _excerpt(section_text: str, row_labels: list[str]) -> str:
+    """The table header lines of a one-row-per-line example section plus the lines of the given rows."""
+    lines = section_text.splitlines()
+    first_row = next((i for i, line in enumerate(lines) if "本年新收" in line), 0)
+    kept = lines[:first_row] + [line for line in lines[first_row:] if any(label in line for label in row_labels)]
+    return "\n".join(kept + ["……（其余各行从略）"])
+
+
 _TRAILING_NUMBERING = re.compile(r"[\s|]*[一二三四五六七八九十]\s*[、.．]\s*$")
 
 
@@ -166,6 +181,13 @@ class LLMSectionAsker:
         text = _TRAILING_NUMBERING.sub("", layout.section_text(spec.number)).strip()
         if not text:
             return None
+        if spec.name == "section3":
+            # The whole example table costs more tokens than the report's own; an excerpt of the rows
+            # that teach something (non-zero cells, a glued row, the totals) does the job.
+            rows = [f for f in spec.fields if f.key in EXAMPLE_ROWS_3]
+            if rows:
+                spec = spec.subset([f.unit for f in rows])
+                text = _excerpt(text, [normalize(f.label.split(" ")[-1]).text for f in rows])
         return {"text": text, "answer": format_answer(answer_from_report(spec, example.report))}
 
     # -- asking

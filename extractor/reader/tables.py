@@ -87,12 +87,16 @@ def _label_groups(groups: list[Group], anchors: list[Anchor], text: str = "", ex
             g.label_row = pending.pop(0).row
 
 
+_COMBINED: dict[tuple[str, ...], re.Pattern[str]] = {}
+
+
 def mask_all_labels(text: str, patterns: dict[str, str], start: int, end: int) -> str:
     """Mask every label-like match in the region, found in order or not, so enumerators never read as cells."""
-    extra: list[Anchor] = []
-    for key, pat in patterns.items():
-        for m in re.finditer(pat, text[start:end]):
-            extra.append(Anchor(-1, key, start + m.start(), start + m.end()))
+    key = tuple(patterns)
+    combined = _COMBINED.get(key)
+    if combined is None:
+        combined = _COMBINED[key] = re.compile("|".join(f"(?:{p})" for p in patterns.values()))
+    extra = [Anchor(-1, "", m.start(), m.end()) for m in combined.finditer(text, start, end) if m.end() > m.start()]
     return mask(text, extra)
 
 
@@ -134,6 +138,58 @@ def detect_single_other_row(text: str, start: int, end: int) -> bool:
     return sub is None
 
 
+_APPLICANT_HEADERS: tuple[str, ...] = (
+    r"自\s*然\s*人", r"商\s*业", r"科\s*研", r"社\s*会\s*公\s*益|公\s*益\s*组", r"法\s*律\s*服", r"其\s*他(?!\s*组)", r"总\s*计",
+)
+
+
+def header_columns(text: str, start: int, end: int) -> list[float] | None:
+    """Line-relative centres of the seven applicant columns in a layout (PDF) header, if all are there.
+
+    Used to place the numbers of a space-aligned row that leaves cells blank (d014 as a PDF)."""
+    centres: list[float] = []
+    spans: list[tuple[int, int, int]] = []
+    for pattern in _APPLICANT_HEADERS:
+        m = re.search(pattern, text[start:end])
+        if m is None:
+            return None
+        s0 = start + m.start()
+        line_start = text.rfind("\n", 0, s0) + 1
+        if "|" in text[line_start:s0] or "\t" in text[line_start:s0]:
+            return None
+        centres.append(s0 - line_start + (m.end() - m.start()) / 2)
+        spans.append((line_start, s0, start + m.end()))
+    for (la, _sa, ea), (lb, sb, _eb) in zip(spans, spans[1:]):
+        if la == lb and re.search(r" {2,}", text[ea:sb]) is None:
+            return None  # headers in running text, not a column layout
+    order = [centres[0], *centres[1:6], centres[6]]
+    if any(b - a < 3 for a, b in zip(order, order[1:])):
+        return None  # not a column layout (headers run together on one line of prose)
+    return centres
+
+
+def _place_by_columns(group: Group, text: str, columns: list[float]) -> list[Token] | None:
+    """Put each number of a space-aligned row under its header column; blanks elsewhere."""
+    placed: list[Token | None] = [None] * len(columns)
+    last = -1
+    for tok in group.tokens:
+        line_start = text.rfind("\n", 0, tok.start) + 1
+        centre = (tok.start + tok.end) / 2 - line_start
+        col = min(range(len(columns)), key=lambda c: abs(columns[c] - centre))
+        if col <= last or abs(columns[col] - centre) > 8:
+            return None
+        placed[col] = tok
+        last = col
+    end = group.tokens[-1].end
+    return [t if t is not None else Token("blank", end, end, "", note="blank under its column") for t in placed]
+
+
+def _spaced(group: Group, text: str) -> bool:
+    """Numbers set apart by runs of spaces, as layout text prints table cells (not a glued crawl)."""
+    toks = group.tokens
+    return all(re.fullmatch(r" {2,}", text[a.end : b.start]) is not None for a, b in zip(toks, toks[1:]))
+
+
 def read_table3(text: str, span: tuple[int, int], single_other: bool | None = None) -> tuple[TableReading, bool]:
     start, end = span
     if single_other is None:
@@ -145,6 +201,7 @@ def read_table3(text: str, span: tuple[int, int], single_other: bool | None = No
         reading.rows_missing = keys
         return reading, single_other
     masked = mask_all_labels(mask(text, anchors), {k: TABLE3_LABELS[k] for k in keys}, start, end)
+    columns = header_columns(text, start, anchors[0].start)
     groups = line_groups(masked, anchors[0].start, end)
     _label_groups(groups, anchors, masked, 7)
     assignment = align(len(keys), groups, [7] * len(keys))
@@ -161,7 +218,7 @@ def read_table3(text: str, span: tuple[int, int], single_other: bool | None = No
             ]
             continue
         group = groups[gi]
-        cells, findings, cands = _row_cells(group, masked, paths)
+        cells, findings, cands = _row_cells(group, masked, paths, columns)
         reading.findings.extend(findings)
         rows[key] = cells
         if cands is not None:
@@ -180,10 +237,17 @@ def read_table3(text: str, span: tuple[int, int], single_other: bool | None = No
     return reading, single_other
 
 
-def _row_cells(group: Group, text: str, paths: list[str]) -> tuple[list[LocatedCell], list[Finding], list[list[int]] | None]:
+def _row_cells(group: Group, text: str, paths: list[str], columns: list[float] | None = None
+               ) -> tuple[list[LocatedCell], list[Finding], list[list[int]] | None]:
     n = len(paths)
     tokens = list(group.tokens)
     findings: list[Finding] = []
+    glued = len(tokens) == 1 and len(tokens[0].digits) >= n
+    if columns is not None and not group.structured and len(tokens) < n and not glued and _spaced(group, text):
+        placed = _place_by_columns(group, text, columns)
+        if placed is not None:
+            cells, more = _token_cells(placed, paths)
+            return cells, more, None
     if group.structured and len(tokens) < n and len(tokens) + group.trailing_blanks >= n:
         last = tokens[-1].end
         tokens += [Token("blank", last, last, "") for _ in range(n - len(tokens))]
@@ -434,6 +498,27 @@ def _glued_row2(group: Group, text: str, key: str, value_fields: list[tuple[str,
 
 
 # ---------------------------------------------------------------- 四
+_REVIEW_HEADER_RE = re.compile(r"维\s*持|纠\s*正|其\s*他(?:\s*结\s*果)?|尚\s*未(?:\s*审\s*结)?|总\s*计")
+
+
+def _table4_by_columns(text: str, start: int, end: int, groups: list[Group]) -> tuple[Group, list[Token]] | None:
+    """A layout (PDF) row of section 四 that leaves cells blank: place its numbers under the 15 headers."""
+    data = next((g for g in groups if not g.structured and len(g.tokens) >= 2 and _spaced(g, text)), None)
+    if data is None:
+        return None
+    centres: list[float] = []
+    for m in _REVIEW_HEADER_RE.finditer(text, start, data.start):
+        line_start = text.rfind("\n", 0, m.start()) + 1
+        centre = m.start() - line_start + (m.end() - m.start()) / 2
+        if all(abs(centre - c) > 2 for c in centres):
+            centres.append(centre)
+    if len(centres) != 15:
+        return None
+    centres.sort()
+    placed = _place_by_columns(data, text, centres)
+    return None if placed is None else (data, placed)
+
+
 def read_table4(text: str, span: tuple[int, int]) -> TableReading:
     start, end = span
     reading = TableReading()
@@ -450,6 +535,10 @@ def read_table4(text: str, span: tuple[int, int]) -> TableReading:
         if len(toks) >= 15 or sum(len(t.digits) for t in toks) >= 15:
             chosen, tokens = g, toks
             break
+    if chosen is None:
+        placed = _table4_by_columns(text, region_start, end, groups)
+        if placed is not None:
+            chosen, tokens = placed
     if chosen is None:
         # a row broken over several lines: gather consecutive groups up to 15 cells
         acc: list[Token] = []

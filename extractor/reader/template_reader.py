@@ -7,7 +7,6 @@ report from any reader (LLM, person) can be compared cell by cell with the sourc
 from __future__ import annotations
 
 from dataclasses import dataclass, field
-from functools import lru_cache
 
 from extractor.findings import Finding
 from extractor.normalize import NormalizedText
@@ -20,7 +19,7 @@ from extractor.schema import (
     ReviewLitigation,
     set_cell,
 )
-from extractor.sections import DocumentLayout, analyze_layout
+from extractor.sections import DocumentLayout
 from extractor.template_spec import ACTIVE_ROWS, application_row_keys
 
 
@@ -41,19 +40,32 @@ def _prose(layout: DocumentLayout) -> str:
     return "\n".join(p for p in parts if p) or layout.text[:4000]
 
 
+_CACHE: dict[tuple[str, str], SourceMap] = {}
+_CACHE_SIZE = 64
+
+
 def locate(norm: NormalizedText, layout: DocumentLayout, template: str | None = None) -> SourceMap:
-    return _locate_cached(norm.text, template or layout.template or _template_from_year(layout.year))
+    """The source map of a normalized text; cached, since the engine and grounding both ask for it."""
+    tmpl = template or layout.template or _template_from_year(layout.year)
+    key = (norm.text, tmpl)
+    smap = _CACHE.get(key)
+    if smap is None:
+        smap = _locate(norm.text, tmpl, layout)
+        if len(_CACHE) >= _CACHE_SIZE:
+            _CACHE.pop(next(iter(_CACHE)))
+        _CACHE[key] = smap
+    return smap
+
+
+def clear_cache() -> None:
+    _CACHE.clear()
 
 
 def _template_from_year(year: int | None) -> str:
     return "2019" if year is not None and year <= 2020 else "2021"
 
 
-@lru_cache(maxsize=64)
-def _locate_cached(text: str, template: str) -> SourceMap:
-    from extractor.normalize import NormalizedText as _NT
-
-    layout = analyze_layout(_NT(original=text, text=text, offsets=tuple(range(len(text) + 1))))
+def _locate(text: str, template: str, layout: DocumentLayout) -> SourceMap:
     smap = SourceMap(template=template)
     whole = (0, len(text))
     if 2 in layout.sections:

@@ -1,0 +1,90 @@
+"""The local model server's lifecycle with real child processes (no model weights needed)."""
+
+from __future__ import annotations
+
+import sys
+from pathlib import Path
+
+import pytest
+
+from extractor.backends import llama_server
+from extractor.backends.llama_server import LlamaServer
+from extractor.errors import ModelUnavailableError
+
+
+class SleepyServer(LlamaServer):
+    """A child that never answers HTTP: exercises the startup timeout and the kill path."""
+
+    def command(self, port: int) -> list[str]:
+        return [sys.executable, "-c", "import time; print('loading forever', flush=True); time.sleep(60)"]
+
+
+class StubProcessServer(LlamaServer):
+    """A child that serves the OpenAI stub on the given port: exercises start/ready/stop."""
+
+    def command(self, port: int) -> list[str]:
+        tests_dir = Path(__file__).parent
+        code = (
+            f"import sys, time; sys.path.insert(0, {str(tests_dir)!r});"
+            "from openai_stub_server import StubOpenAI;"
+            "from http.server import ThreadingHTTPServer;"
+            "s = StubOpenAI();"
+            f"s._server = ThreadingHTTPServer(('127.0.0.1', {port}), s._server.RequestHandlerClass);"
+            "s._server.serve_forever()"
+        )
+        return [sys.executable, "-c", code]
+
+
+def test_startup_timeout_kills_the_child_and_shows_the_log(tmp_path):
+    server = SleepyServer(tmp_path / "x.gguf", "sleepy", tmp_path / "logs", startup_timeout_s=1.5)
+    with pytest.raises(ModelUnavailableError) as info:
+        server.start()
+    assert "did not answer within" in str(info.value)
+    assert "loading forever" in str(info.value)  # the log tail travels with the error
+    assert not server.running
+
+
+def test_broken_model_file_fails_with_the_server_log(tmp_path):
+    pytest.importorskip("llama_cpp")
+    gguf = tmp_path / "broken.gguf"
+    gguf.write_bytes(b"this is not a gguf file" * 100)
+    server = LlamaServer(gguf, "broken", tmp_path / "logs", startup_timeout_s=120)
+    with pytest.raises(ModelUnavailableError) as info:
+        server.start()
+    assert "exited with code" in str(info.value)
+    assert server.log_path is not None and server.log_path.exists()
+    assert not server.running
+
+
+def test_start_is_idempotent_and_stop_frees_the_port(tmp_path):
+    import urllib.request
+
+    server = StubProcessServer(tmp_path / "x.gguf", "stub", tmp_path / "logs", startup_timeout_s=60)
+    messages: list[str] = []
+    url = server.start(messages.append)
+    try:
+        assert url.startswith("http://127.0.0.1:") and url.endswith("/v1")
+        assert server.start() == url  # second start: same process, same port
+        with urllib.request.urlopen(url + "/models", timeout=5) as resp:
+            assert resp.status == 200
+        assert any("loading model" in m for m in messages)
+        assert any("ready" in m for m in messages)
+    finally:
+        server.stop()
+    assert not server.running
+    with pytest.raises(OSError):
+        urllib.request.urlopen(url + "/models", timeout=2)
+
+
+def test_shared_server_is_one_per_model_file(tmp_path):
+    a = llama_server.shared_server(tmp_path / "m.gguf", "m", tmp_path)
+    b = llama_server.shared_server(tmp_path / "m.gguf", "m", tmp_path)
+    c = llama_server.shared_server(tmp_path / "n.gguf", "n", tmp_path)
+    assert a is b and a is not c
+
+
+def test_command_listens_on_loopback_only(tmp_path):
+    cmd = LlamaServer(tmp_path / "m.gguf", "m", tmp_path, n_threads=2).command(1234)
+    assert cmd[cmd.index("--host") + 1] == "127.0.0.1"
+    assert cmd[cmd.index("--n_ctx") + 1] == "8192"
+    assert cmd[cmd.index("--n_threads") + 1] == "2"
