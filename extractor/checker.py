@@ -27,8 +27,11 @@ from extractor.template_spec import (
 _GROUNDED = {"grounded", "blank"}
 
 
-def _v(report: Report, path: str) -> int:
-    value = get_cell(report, path)
+Values = dict[str, object]
+
+
+def _v(values: Values, path: str) -> int:
+    value = values.get(path)
     return value if isinstance(value, int) else 0
 
 
@@ -44,23 +47,23 @@ def _row_name(key: str) -> str:
     return ALL_APPLICATION_LABELS.get(key, key).split(" ")[-1]
 
 
-def _equation(report: Report, evidence: dict[str, Evidence], rule: str, authority: str, lhs: list[str], rhs: list[str],
+def _equation(vals: Values, evidence: dict[str, Evidence], rule: str, authority: str, lhs: list[str], rhs: list[str],
               message: str, target: str) -> Finding | None:
     """lhs sum == rhs sum; ``target`` is the cell whose expected value the finding reports."""
     cells = lhs + rhs
-    values = [get_cell(report, c) for c in cells]
+    values = [vals.get(c) for c in cells]
     if all(v is None for v in values):
         return None
-    left = sum(_v(report, c) for c in lhs)
-    right = sum(_v(report, c) for c in rhs)
+    left = sum(_v(vals, c) for c in lhs)
+    right = sum(_v(vals, c) for c in rhs)
     if left == right:
         return None
     has_blank = any(v is None for v in values)
-    found = get_cell(report, target)
+    found = vals.get(target)
     if target in lhs:
-        expected = right - (left - _v(report, target))
+        expected = right - (left - _v(vals, target))
     else:
-        expected = left - (right - _v(report, target))
+        expected = left - (right - _v(vals, target))
     attribution = _attribution(cells, evidence)
     blank_note = "（含空白单元格，按 0 计算）" if has_blank else ""
     return Finding(
@@ -70,7 +73,7 @@ def _equation(report: Report, evidence: dict[str, Evidence], rule: str, authorit
     )
 
 
-def _check_applications(report: Report, evidence: dict[str, Evidence]) -> list[Finding]:
+def _check_applications(report: Report, vals: Values, evidence: dict[str, Evidence]) -> list[Finding]:
     apps = report.applications
     if not apps:
         return []
@@ -78,14 +81,14 @@ def _check_applications(report: Report, evidence: dict[str, Evidence]) -> list[F
     other = [k for k in OTHER_ROWS_2019 + OTHER_ROWS_2021 if k in apps]
     outcome_rows = [k for k in OUTCOME_ROWS_COMMON if k in apps] + other
     for c, col in enumerate(APPLICANT_COLUMNS):
-        f = _equation(report, evidence, "R3.1", "official",
+        f = _equation(vals, evidence, "R3.1", "official",
                       [f"applications.new_received[{c}]", f"applications.carried_over[{c}]"],
                       [f"applications.total[{c}]", f"applications.carried_forward[{c}]"],
                       f"勾稽关系（{col}）：一、本年新收 + 二、上年结转 应等于 （七）总计 + 四、结转下年度继续办理",
                       f"applications.total[{c}]")
         if f:
             out.append(f)
-        f = _equation(report, evidence, "R3.2", "derived",
+        f = _equation(vals, evidence, "R3.2", "derived",
                       [f"applications.total[{c}]"], [f"applications.{k}[{c}]" for k in outcome_rows],
                       f"（七）总计（{col}）应等于（一）至（六）各项办理结果之和", f"applications.total[{c}]")
         if f:
@@ -93,7 +96,7 @@ def _check_applications(report: Report, evidence: dict[str, Evidence]) -> list[F
     for key in apps:
         if apps[key] is None:
             continue
-        f = _equation(report, evidence, "R3.3", "derived",
+        f = _equation(vals, evidence, "R3.3", "derived",
                       [f"applications.{key}[6]"], [f"applications.{key}[{c}]" for c in range(6)],
                       f"{_row_name(key)}：总计 应等于 自然人 与 法人或其他组织 各列之和", f"applications.{key}[6]")
         if f:
@@ -101,14 +104,14 @@ def _check_applications(report: Report, evidence: dict[str, Evidence]) -> list[F
     return out
 
 
-def _check_review(report: Report, evidence: dict[str, Evidence]) -> list[Finding]:
+def _check_review(report: Report, vals: Values, evidence: dict[str, Evidence]) -> list[Finding]:
     out: list[Finding] = []
     if report.review_litigation is None:
         return out
     for gkey, glabel in REVIEW_GROUPS:
         parts = [f"review_litigation.{gkey}.{c}" for c, _ in REVIEW_COLUMNS[:4]]
         total = f"review_litigation.{gkey}.total"
-        f = _equation(report, evidence, "R4.1", "derived", [total], parts,
+        f = _equation(vals, evidence, "R4.1", "derived", [total], parts,
                       f"{glabel}：总计 应等于 结果维持 + 结果纠正 + 其他结果 + 尚未审结", total)
         if f:
             out.append(f)
@@ -163,9 +166,10 @@ def _check_form(report: Report, layout: DocumentLayout | None) -> list[Finding]:
 
 
 def check(report: Report, evidence: dict[str, Evidence], layout: DocumentLayout | None = None) -> list[Finding]:
+    vals: Values = dict(iter_cells(report))
     return (
-        _check_applications(report, evidence)
-        + _check_review(report, evidence)
+        _check_applications(report, vals, evidence)
+        + _check_review(report, vals, evidence)
         + _check_domains(report, evidence)
         + _check_form(report, layout)
     )

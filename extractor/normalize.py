@@ -10,6 +10,7 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass, field
 from functools import lru_cache
+from itertools import compress
 
 # Deleted outright (whole match) before character mapping.
 _DELETE_PATTERNS: tuple[re.Pattern[str], ...] = (
@@ -86,13 +87,21 @@ class NormalizedText:
         return self.original[s:e]
 
 
+_DROP_RE = re.compile("[" + re.escape("".join(sorted(_DROP_CHARS))) + "]")
+
+
 def normalize(original: str) -> NormalizedText:
-    keep = bytearray(b"\x01") * len(original)
-    for pattern in _DELETE_PATTERNS:
+    n = len(original)
+    keep = bytearray(b"\x01") * n
+    for pattern in (*_DELETE_PATTERNS, _DROP_RE):
         for m in pattern.finditer(original):
             keep[m.start() : m.end()] = b"\x00" * (m.end() - m.start())
-    kept = [i for i, ch in enumerate(original) if keep[i] and ch not in _DROP_CHARS]
-    offsets = kept + [len(original)]
-    text_hw = "".join(original[i] for i in kept).translate(_TRANSLATE)
+    if all(keep):
+        offsets = list(range(n + 1))
+        text_hw = original.translate(_TRANSLATE)
+    else:
+        kept = list(compress(range(n), keep))
+        offsets = kept + [n]
+        text_hw = "".join(compress(original, keep)).translate(_TRANSLATE)
     text = to_simplified(text_hw)
     return NormalizedText(original=original, text=text, offsets=tuple(offsets))

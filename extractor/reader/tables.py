@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import itertools
 import re
+from functools import lru_cache
 from dataclasses import dataclass, field
 
 from extractor.findings import Finding
@@ -40,13 +41,24 @@ def _reader_finding(cells: list[str], message: str, *, severity: str = "warning"
                    cells=cells, expected=None, found=found, message=message)
 
 
+_KEEP_IN_MASK = re.compile(r"[^\n\t|]")
+
+
 def mask(text: str, anchors: list[Anchor]) -> str:
-    chars = list(text)
-    for a in anchors:
-        for i in range(a.start, a.end):
-            if chars[i] not in "\n\t|":
-                chars[i] = LABEL_MASK
-    return "".join(chars)
+    """Replace label characters by LABEL_MASK (keeping line and cell separators), same length."""
+    if not anchors:
+        return text
+    pieces: list[str] = []
+    pos = 0
+    for a in sorted(anchors, key=lambda a: a.start):
+        s, e = max(a.start, pos), a.end
+        if e <= s:
+            continue
+        pieces.append(text[pos:s])
+        pieces.append(_KEEP_IN_MASK.sub(LABEL_MASK, text[s:e]))
+        pos = e
+    pieces.append(text[pos:])
+    return "".join(pieces)
 
 
 def _line_has_label(text: str, g: Group) -> bool:
@@ -420,12 +432,13 @@ def _row_name(path: str) -> str:
     return label.split("（")[0].split("·")[0] if not label.startswith("（") else label.split("）")[0] + "）" + label.split("）")[1].split("（")[0]
 
 
-def _prose_numbers(prose: str, keywords: tuple[str, ...]) -> set[int]:
+@lru_cache(maxsize=256)
+def _prose_numbers(prose: str, keywords: tuple[str, ...]) -> frozenset[int]:
     found: set[int] = set()
     for kw in keywords:
         for m in re.finditer(rf"{kw}[^。;,，；\d]{{0,12}}?(\d+)\s*[件条项个]", prose):
             found.add(int(m.group(1)))
-    return found
+    return frozenset(found)
 
 
 _PROSE_KEYS: dict[str, tuple[str, ...]] = {
