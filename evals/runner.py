@@ -234,7 +234,8 @@ def aggregate(engine: str, records: list[ReportRecord], mutation_summary: mut.Mu
         "nonzero_accuracy": nonzero.rate(),
         "false_nonzero": false_nonzero,
         "reports_exact": sum(r.score.exact for r in records),
-        "flag_recall": flags.recall,
+        # no report read at all means no checker output to judge: undefined, not a perfect 1.0
+        "flag_recall": flags.recall if any(r.flags is not None for r in records) else None,
         "flag_precision": flags.precision,
         "seconds_per_report": mean(r.cost.seconds for r in records),
         # the rest

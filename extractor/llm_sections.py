@@ -39,8 +39,11 @@ CellKind = Literal["int", "signed", "decimal", "text"]
 SectionName = Literal["header", "section2", "section3", "section4"]
 
 _DECIMAL_RE = re.compile(r"^-?\d+(?:\.\d+)?$")
-DECIMAL_PATTERN = r"^-?[0-9]{1,15}(\.[0-9]{1,6})?$"
+# 「[.]」 and not 「\.」: llama.cpp's schema-to-grammar converter emits an escape its own grammar parser
+# rejects, and the server process dies on it.
+DECIMAL_PATTERN = r"^-?[0-9]{1,15}([.][0-9]{1,6})?$"
 TEXT_MAX = {"agency": 60}
+SECTION4_UNIT = "review_litigation"  # table 四 is re-asked whole: it is one printed row
 
 
 @dataclass(frozen=True)
@@ -162,13 +165,16 @@ def section3_spec(single_other_row: bool) -> SectionSpec:
 
 
 def section4_spec() -> SectionSpec:
-    fields = []
-    for group, label in REVIEW_GROUPS:
-        unit = f"review_litigation.{group}"
-        paths = tuple(f"{unit}.{col}" for col, _ in REVIEW_COLUMNS)
-        cols = tuple(col_label for _, col_label in REVIEW_COLUMNS)
-        fields.append(AnswerField(group, unit, label, cols, paths, ("int",) * len(paths), True))
-    return SectionSpec(name="section4", number=4, prompt="section4.md.j2", fields=tuple(fields))
+    """Table 四 is one printed row of 15 numbers: asking for them in print order is what a small model
+    copies best; the three groups of five are cut apart in code."""
+    paths: list[str] = []
+    cols: list[str] = []
+    for group, group_label in REVIEW_GROUPS:
+        for col, col_label in REVIEW_COLUMNS:
+            paths.append(f"review_litigation.{group}.{col}")
+            cols.append(f"{group_label}·{col_label}")
+    field = AnswerField("numbers", SECTION4_UNIT, "行政复议、行政诉讼情况", tuple(cols), tuple(paths), ("int",) * len(paths), True)
+    return SectionSpec(name="section4", number=4, prompt="section4.md.j2", fields=(field,))
 
 
 def table_specs(template: str, single_other_row: bool) -> list[SectionSpec]:
@@ -183,10 +189,12 @@ def _cell_kind(kind: str) -> CellKind:
 
 
 def unit_of(path: str) -> str:
-    """The repair unit a cell path belongs to: its table row (二, 三) or its group (四)."""
+    """The repair unit a cell path belongs to: its table row (二, 三), or table 四 as a whole."""
     if path.startswith("applications."):
         return path.split("[", 1)[0]
-    if path.startswith(("active_disclosure.", "review_litigation.")):
+    if path.startswith("review_litigation."):
+        return SECTION4_UNIT
+    if path.startswith("active_disclosure."):
         return path.rsplit(".", 1)[0]
     return path
 

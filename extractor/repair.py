@@ -15,7 +15,7 @@ from dataclasses import dataclass, field
 from typing import Any, Protocol
 
 from extractor.findings import Evidence, Finding
-from extractor.llm_sections import SectionSpec, set_cell_safely, unit_of
+from extractor.llm_sections import SectionSpec, section4_spec, set_cell_safely, unit_of
 from extractor.normalize import NormalizedText
 from extractor.prompting import render
 from extractor.schema import CellValue, Report, get_cell
@@ -54,7 +54,7 @@ def feedback_for(
         ev = evidence.get(path)
         problems.append(
             {
-                "label": cell_label(path),
+                "label": _feedback_label(path),
                 "found": get_cell(report, path),
                 "source": ev.source_value if ev is not None else None,
                 "note": None if ev is None else ("原文中找不到这个数" if ev.status == "unsupported" else None),
@@ -66,6 +66,14 @@ def feedback_for(
         )
     )
     return render("repair.md.j2", problems=problems, messages=messages)
+
+
+def _feedback_label(path: str) -> str:
+    if path.startswith("review_litigation."):
+        # table 四 is asked as 15 numbers in print order: name the position too
+        position = section4_spec().paths.index(path) + 1
+        return f"第 {position} 个数（{cell_label(path)}）"
+    return cell_label(path)
 
 
 @dataclass

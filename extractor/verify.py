@@ -26,6 +26,11 @@ def verify(report: Report, source: NormalizedText | None, layout: DocumentLayout
     findings += grounding_findings(evidence, report)
     findings += check(report, evidence, layout)
     findings += check_prose(report, evidence, layout)
+    # an equation whose operand the reader itself doubts is not proof of the agency's error
+    doubted = {c for f in reader_findings or [] if f.attribution == "extraction" for c in f.cells}
+    for f in findings:
+        if f.attribution == "report" and f.rule.startswith(("R3", "R4")) and doubted.intersection(f.cells):
+            f.attribution = "extraction"
     reported = {f.key() for f in findings}
     for f in reader_findings or []:
         if f.key() not in reported:

@@ -30,7 +30,7 @@ FIRST_PASS = [
     ["agency", "year"],
     ["regulations", "normative_documents", "licensing", "punishment", "coercion", "fees"],
     None,  # table 三: 25 row keys
-    ["review", "litigation_direct", "litigation_after_review"],
+    ["numbers"],
 ]
 
 
@@ -90,10 +90,10 @@ def test_wrong_numbers_are_reasked_only_in_their_rows_with_the_findings_as_feedb
     fake = GoldLLM(gold, wrong={"applications.granted[0]": 9, "review_litigation.litigation_direct.upheld": 7})
     out, norm, layout, _ = _read(text, fake)
     repair_questions = fake.history[4:]
-    assert [q.keys for q in repair_questions] == [["granted"], ["litigation_direct"]]
+    assert [q.keys for q in repair_questions] == [["granted"], ["numbers"]]
     feedback = repair_questions[0].user
     assert "（一）予以公开（自然人）" in feedback and "上次填了 9" in feedback and "原文此处印的是 1" in feedback
-    assert "行政诉讼" in repair_questions[1].user and "上次填了 7" in repair_questions[1].user
+    assert "第 6 个数（行政诉讼 未经复议直接起诉·结果维持）：上次填了 7" in repair_questions[1].user
     assert _same_cells(out.report, gold) == {}
     assert out.meta["llm"]["repair_rounds"] == 1
     _, evidence = verify(out.report, norm, layout)
@@ -202,6 +202,6 @@ def test_sections_asked_concurrently_give_the_same_report() -> None:
     text, gold = _load("seed", SEED)
     fake = GoldLLM(gold)
     out, _, _, factory = _read(text, fake, concurrency=3)
-    assert sorted(len(k) for k in fake.asked_sections()) == [2, 3, 6, 25]
+    assert sorted(len(k) for k in fake.asked_sections()) == [1, 2, 6, 25]
     assert _same_cells(out.report, gold) == {}
     assert out.meta["llm"]["calls"] == 4 and factory.created == 1

@@ -93,7 +93,7 @@ def test_answer_cells_coerces_decimals_signs_and_junk() -> None:
 def test_unit_of_maps_cells_to_rows_and_groups() -> None:
     assert unit_of("applications.total[6]") == "applications.total"
     assert unit_of("active_disclosure.fees.amount_10k_yuan") == "active_disclosure.fees"
-    assert unit_of("review_litigation.review.total") == "review_litigation.review"
+    assert unit_of("review_litigation.review.total") == "review_litigation"
 
 
 def test_single_other_row_detection() -> None:
@@ -111,3 +111,18 @@ def test_set_cell_safely_creates_a_missing_section() -> None:
     assert report.review_litigation.review.total == 3
     assert report.active_disclosure is not None and report.active_disclosure.fees is not None
     assert report.active_disclosure.fees.amount_10k_yuan == "1.5"
+
+
+@pytest.mark.parametrize("spec", _all_specs(), ids=lambda s: f"{s.name}-{s.template or len(s.fields)}")
+def test_string_patterns_avoid_escapes_that_crash_llama_cpp(spec) -> None:  # type: ignore[no-untyped-def]
+    # llama.cpp turns a pattern's 「\.」 into a grammar escape its parser rejects; the server then segfaults.
+    def patterns(node: object) -> list[str]:
+        if isinstance(node, dict):
+            own = [node["pattern"]] if isinstance(node.get("pattern"), str) else []
+            return own + [p for v in node.values() for p in patterns(v)]
+        if isinstance(node, list):
+            return [p for v in node for p in patterns(v)]
+        return []
+
+    for pattern in patterns(grammar_schema(spec.model())):
+        assert "\\" not in pattern, pattern

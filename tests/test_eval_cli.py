@@ -217,3 +217,16 @@ def test_an_interrupted_eval_keeps_the_reports_already_scored(tmp_path: Path) ->
     assert [r["sample"] for r in result["per_report"]] == ["000_ec29f0aa88fb4260", "001_8d25aa58008aa371"]
     assert result["engines"]["template"]["reports"] == 2
     assert result["checker"]["outcomes"] == []
+
+
+def test_an_engine_that_read_nothing_has_no_flag_recall(tmp_path: Path) -> None:
+    from evals.dataset import load_dir
+    from evals.runner import aggregate, prepare_sample, score_result
+
+    _copy_sample("001_8d25aa58008aa371", tmp_path)
+    ctx = prepare_sample(load_dir(tmp_path).samples[0])
+    failed = score_result("llm", ctx, None, "LLMError: endpoint down", 1.5)
+    figures = aggregate("llm", [failed], None)
+    assert figures["reports_failed"] == 1 and figures["cell_accuracy"] == 0.0
+    assert figures["flag_recall"] is None and figures["flag_precision"] is None
+    assert figures["seconds_per_report"] == 1.5

@@ -44,6 +44,21 @@ def _cpu_count() -> int:
         return max(1, os.cpu_count() or 1)
 
 
+def default_threads() -> int:
+    """Threads for llama.cpp: ``NIANBAO_THREADS``, else one core fewer than we have (at most 8).
+
+    llama.cpp's worker threads spin at a barrier after every layer. When they outnumber the free
+    cores (the client, a test runner or a second server also wants CPU), a descheduled thread
+    stalls all the others: on a 2-core machine we measured 2 threads going from 1.6 s to 105 s
+    for the same 40 tokens once another process competed, while 1 thread stayed near 2.6 s.
+    Leaving one core free trades a little best-case speed for not collapsing under load.
+    """
+    raw = os.environ.get("NIANBAO_THREADS", "").strip()
+    if raw.isdigit() and int(raw) > 0:
+        return int(raw)
+    return max(1, min(_cpu_count() - 1, 8))
+
+
 def free_port() -> int:
     with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as s:
         s.bind(("127.0.0.1", 0))
@@ -87,7 +102,7 @@ class LlamaServer:
         self.alias = alias
         self.log_dir = log_dir
         self.n_ctx = n_ctx
-        self.n_threads = n_threads or _cpu_count()
+        self.n_threads = n_threads or default_threads()
         self.startup_timeout_s = startup_timeout_s
         self.port: int | None = None
         self.log_path: Path | None = None

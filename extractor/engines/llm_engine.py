@@ -34,6 +34,7 @@ from extractor.prompting import example_for, prompt_version, render
 from extractor.repair import repair_loop
 from extractor.schema import CellValue
 from extractor.sections import DocumentLayout, analyze_layout
+from extractor.verify import verify
 from extractor.template_spec import APPLICANT_COLUMNS, REVIEW_COLUMNS
 
 LLMFactory = Callable[[RunConfig], StructuredLLM]
@@ -279,14 +280,6 @@ def _section_title(spec: SectionSpec) -> str:
     return {"header": "机关与年度", "section2": "二、主动公开", "section3": "三、申请处理", "section4": "四、复议诉讼"}[spec.name]
 
 
-def _verify_fn() -> Callable[..., Any] | None:
-    try:
-        from extractor.verify import verify
-    except ImportError:  # grounding not installed yet: no repair, the pipeline still verifies
-        return None
-    return verify
-
-
 def read_tables(asker: LLMSectionAsker, template: Literal["2019", "2021"], single_other_row: bool) -> tuple[list[SectionSpec], dict[str, CellValue]]:
     """Ask 二, 三 and 四 in full; 三 in chunks when ``SECTION3_CHUNK_ROWS`` says so."""
     specs = table_specs(template, single_other_row)
@@ -322,9 +315,8 @@ class LLMEngine:
             specs, cells = read_tables(asker, template, single)
             report = build_report(template, single, cells, agency=agency or layout.agency, year=year or layout.year)
             producers = dict.fromkeys(cells, "llm")
-            rounds, evidence_note = 0, None
-            verify = _verify_fn()
-            if verify is not None and config.max_repair_rounds > 0:
+            rounds = 0
+            if config.max_repair_rounds > 0:
                 t = time.perf_counter()
                 outcome = repair_loop(
                     report, source, layout, asker, specs,
@@ -332,14 +324,10 @@ class LLMEngine:
                 )
                 rounds = outcome.rounds
                 asker.timings["repair_total"] = time.perf_counter() - t
-            elif verify is None:
-                evidence_note = "extractor.verify is not available; no repair round ran"
         finally:
             asker.close()
         timings = {k: round(v, 4) for k, v in asker.timings.items()}
         timings["llm_read"] = round(time.perf_counter() - started, 4)
         meta: dict[str, Any] = {"llm": asker.meta(rounds), "timings_s": timings}
-        if evidence_note:
-            meta["notes"] = [evidence_note]
         return ReaderOutput(report=report, findings=list(asker.failures), producers=producers, meta=meta)
 

@@ -237,6 +237,10 @@ def read_table3(text: str, span: tuple[int, int], single_other: bool | None = No
             ambiguous[key] = (group, cands)
     if ambiguous:
         _resolve_ambiguous_rows(rows, ambiguous, keys, masked, reading)
+    used = {gi for gi in assignment if gi is not None}
+    rows_end = _rows_end(rows)
+    orphans = [g for gi, g in enumerate(groups) if gi not in used and _weak(g, 7) and g.start < rows_end]
+    reading.findings.extend(_orphan_findings(orphans, rows))
     for key in keys:
         row = rows.get(key)
         if row is None:
@@ -247,6 +251,41 @@ def read_table3(text: str, span: tuple[int, int], single_other: bool | None = No
             reading.cells[cell.path] = cell
     reading.found = bool(reading.rows_found)
     return reading, single_other
+
+
+def _rows_end(rows: dict[str, list[LocatedCell] | None]) -> int:
+    ends = [c.end for row in rows.values() if row for c in row if c.end is not None]
+    return max(ends, default=0)
+
+
+def _orphan_findings(orphans: list[Group], rows: dict[str, list[LocatedCell] | None]) -> list[Finding]:
+    """A lone number inside the table that no row took, where exactly one blank cell would balance its
+    row with it: say so (d011's displaced 「1」), but never move it into the cell."""
+    out: list[Finding] = []
+    for g in orphans:
+        value, _unit, problem = parse_number(g.tokens[0].raw)
+        if problem or not isinstance(value, int):
+            continue
+        fits: list[str] = []
+        for row in rows.values():
+            if not row:
+                continue
+            for idx, cell in enumerate(row):
+                if cell.value is not None:
+                    continue
+                others = [c.value for j, c in enumerate(row) if j != idx]
+                if any(v is None for v in others):
+                    continue
+                parts = [v for v in others[:6]] if idx == 6 else [v for j, v in enumerate(others) if j < 5]
+                if idx == 6 and sum(int(v) for v in parts) == value:  # type: ignore[arg-type]
+                    fits.append(cell.path)
+                elif idx < 6 and int(others[5]) - sum(int(v) for v in parts) == value:  # type: ignore[arg-type]
+                    fits.append(cell.path)
+        if len(fits) == 1:
+            out.append(_reader_finding(
+                fits, f"表中单独印有「{g.tokens[0].raw}」，未归入任何一行；{cell_label(fits[0])} 为空白，"
+                      f"填入该数则本行相加成立——可能是转换时错位，请核对原件", found=g.tokens[0].raw))
+    return out
 
 
 def _row_cells(group: Group, text: str, paths: list[str], columns: list[float] | None = None
