@@ -62,6 +62,11 @@ def extract_document(doc: SourceDocument, config: RunConfig | None = None, progr
     timings["verify"] = time.perf_counter() - t2
     timings["total"] = time.perf_counter() - t0
     base.report = out.report
+    # an engine that got no usable answer at all returns an empty report: that is a failed read, not zeros
+    fatal = next((f for f in out.findings if f.rule == "X-LLM" and f.severity == "error"), None)
+    if fatal is not None:
+        base.status = "failed"
+        base.error = fatal.message
     base.findings = findings
     base.evidence = evidence
     base.meta.update(out.meta)
