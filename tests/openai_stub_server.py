@@ -14,6 +14,7 @@ An empty script answers 500 "script exhausted", so a test that asks more than it
 from __future__ import annotations
 
 import json
+import os
 import threading
 import time
 from dataclasses import dataclass, field
@@ -30,6 +31,7 @@ class Reply:
     body: Any = None  # for errors: the JSON body
     delay_s: float = 0.0
     echo_auth: bool = False  # put the request's Authorization header into the error message
+    crash: bool = False  # the whole server process exits mid-request (a dying local model server)
     prompt_tokens: int = 11
     completion_tokens: int = 7
 
@@ -45,6 +47,10 @@ class Reply:
     def error(cls, status: int, message: str = "stub error", retry_after: str | None = None, **kw: Any) -> "Reply":
         headers = {"Retry-After": retry_after} if retry_after is not None else {}
         return cls(status=status, headers=headers, body={"error": {"message": message, "type": "stub"}}, **kw)
+
+    @classmethod
+    def die(cls) -> "Reply":
+        return cls(crash=True)
 
     @classmethod
     def hang(cls, seconds: float, then: "Reply | None" = None) -> "Reply":
@@ -107,6 +113,8 @@ class StubOpenAI:
                     self._send(404, {"error": {"message": "not found"}})
                     return
                 reply = stub._next()
+                if reply.crash:
+                    os._exit(3)
                 if reply.delay_s:
                     time.sleep(reply.delay_s)
                 if reply.status != 200:

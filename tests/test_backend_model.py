@@ -8,7 +8,9 @@ verified file under ``NIANBAO_CACHE_DIR`` or ``~/.cache/nianbao``).
 from __future__ import annotations
 
 import urllib.error
+from pathlib import Path
 import urllib.request
+from typing import Literal
 
 import pytest
 from pydantic import BaseModel, Field
@@ -70,9 +72,79 @@ def test_small_model_gives_a_schema_valid_answer(tmp_path):
     assert usage.prompt_tokens > 0 and usage.completion_tokens > 0
 
 
+class Tricky(BaseModel):
+    """Every schema feature the engines use, plus the regex escapes that once killed the server."""
+
+    agency: str | None = Field(None, max_length=60)
+    amount: str | None = Field(None, pattern=r"^-?\d{1,15}(\.\d{1,6})?$", max_length=24)
+    code: str = Field(pattern=r"^[\w\-]{2,8}$")
+    kind: Literal["ok", "none"] | None = None
+    row: tuple[int | None, int | None, int | None, int | None, int | None, int | None, int | None]
+    rows: list[list[int | None]] = Field(max_length=3)
+    nested: Counts | None = None
+
+
+def test_grammars_compile_in_llama_cpps_own_parser():
+    """The converter accepting a schema is not enough: llama.cpp's C parser must accept the GBNF,
+    else the server swaps in a NULL sampler and dies. Needs only the vocabulary (about a second)."""
+    import json
+
+    import llama_cpp
+    from llama_cpp.llama_grammar import json_schema_to_gbnf
+
+    from extractor.backends.schema_format import grammar_schema
+
+    path = ensure_model("qwen2.5-coder-0.5b", default_cache_dir())
+    vocab_model = llama_cpp.Llama(model_path=str(path), vocab_only=True, verbose=False)
+    for model in (Counts, Tricky):
+        gbnf = json_schema_to_gbnf(json.dumps(grammar_schema(model)))
+        sampler = llama_cpp.llama_sampler_init_grammar(vocab_model._model.vocab, gbnf.encode(), b"root")
+        assert sampler, f"llama.cpp rejected the grammar for {model.__name__}:\n{gbnf}"
+        llama_cpp.llama_sampler_free(sampler)
+    # The raw pydantic pattern, without our rewrite, is exactly what llama.cpp rejects.
+    raw = {"type": "object", "properties": {"x": {"type": "string", "pattern": r"^\d(\.\d)?$"}}, "required": ["x"]}
+    assert not llama_cpp.llama_sampler_init_grammar(vocab_model._model.vocab, json_schema_to_gbnf(json.dumps(raw)).encode(), b"root")
+
+
 @pytest.mark.slow
 def test_default_model_reads_the_numbers(tmp_path):
     result, usage = _ask("qwen2.5-coder-1.5b", tmp_path)
     assert usage.reasks == 0
     assert result.year == 2023
     assert result.cells[:2] == [5, 3]
+
+
+def test_server_dies_with_a_killed_parent(tmp_path):
+    """SIGKILL skips atexit; the server must still not outlive the process that started it."""
+    import os
+    import signal
+    import subprocess
+    import sys
+    import time
+
+    path = ensure_model("qwen2.5-coder-0.5b", default_cache_dir())
+    code = (
+        "import os, sys, threading, pathlib\n"
+        "from extractor.backends.llama_server import LlamaServer\n"
+        f"s = LlamaServer(pathlib.Path({str(path)!r}), 'w', pathlib.Path({str(tmp_path)!r}))\n"
+        # started from a short-lived thread on purpose: PR_SET_PDEATHSIG would fire when it ends
+        "t = threading.Thread(target=s.start); t.start(); t.join()\n"
+        "print(s._proc.pid, flush=True)\n"
+        "os.kill(os.getpid(), 9)\n"
+    )
+    parent = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, timeout=300,
+                            cwd=str(Path(__file__).resolve().parents[1]))
+    assert parent.returncode == -signal.SIGKILL, parent.stderr
+    child = int(parent.stdout.strip())
+    deadline = time.monotonic() + 15
+    while time.monotonic() < deadline:
+        try:
+            os.kill(child, 0)
+        except ProcessLookupError:
+            return
+        with open(f"/proc/{child}/stat") as fh:  # a zombie waiting for init counts as gone
+            if fh.read().split(")")[-1].split()[0] == "Z":
+                return
+        time.sleep(0.5)
+    os.kill(child, signal.SIGKILL)
+    pytest.fail("the llama.cpp server outlived its killed parent")

@@ -125,3 +125,53 @@ def test_llama_cpp_compiles_it_into_the_intended_grammar():
     assert rules["unit"] == '"\\"\\u4ef6\\"" | "\\"\\u4e07\\u5143\\"" | "null"'
     # Must not have fallen back to free-form JSON: the grammar compiles for the sampler too.
     llama_grammar.LlamaGrammar.from_json_schema(json.dumps(grammar_schema(Section)), verbose=False)
+
+
+@pytest.mark.parametrize(
+    ("pattern", "expected"),
+    [
+        (r"^\d+$", r"^[0-9]+$"),
+        (r"^-?[0-9]{1,15}(\.[0-9]{1,6})?$", r"^-?[0-9]{1,15}([.][0-9]{1,6})?$"),
+        (r"^[\d.]+$", r"^[0-9.]+$"),
+        (r"^[a\-z]$", r"^[az-]$"),
+        (r"^a\-b$", r"^a[-]b$"),
+        (r"^\w$", r"^[0-9A-Za-z_]$"),
+        (r"^\(x\)$", r"^\(x\)$"),  # the converter itself unescapes these
+        (r"^[.]$", r"^[.]$"),
+    ],
+)
+def test_patterns_are_rewritten_into_the_safe_subset(pattern, expected):
+    from extractor.backends.schema_format import grammar_pattern
+
+    assert grammar_pattern(pattern) == expected
+
+
+@pytest.mark.parametrize("pattern", [r"^\D$", r"^\bword$", r"^[\W]$", r"^[abc$"])
+def test_patterns_without_a_safe_spelling_fail_here_not_in_the_server(pattern):
+    from extractor.backends.schema_format import grammar_pattern
+
+    with pytest.raises(ValueError):
+        grammar_pattern(pattern)
+
+
+def test_rewritten_pattern_means_the_same_to_python():
+    import re
+
+    from extractor.backends.schema_format import grammar_pattern
+
+    original = r"^-?\d{1,3}(\.\d{1,2})?$"
+    rewritten = grammar_pattern(original)
+    for text in ["1", "-12.5", "123.45", "1234", "1.234", "a", "1.", "--1"]:
+        assert bool(re.match(original, text)) == bool(re.match(rewritten, text)), text
+
+
+class Decimal(BaseModel):
+    amount: str | None = Field(None, pattern=r"^-?\d{1,15}(\.\d{1,6})?$", max_length=24)
+
+
+def test_pattern_inside_an_optional_field_is_rewritten():
+    schema = grammar_schema(Decimal)
+    amount = schema["properties"]["amount"]
+    text = json.dumps(amount)
+    assert r"\\d" not in text and r"\\." not in text
+    assert "[0-9]" in text

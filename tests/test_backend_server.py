@@ -20,15 +20,26 @@ class SleepyServer(LlamaServer):
 
 
 class StubProcessServer(LlamaServer):
-    """A child that serves the OpenAI stub on the given port: exercises start/ready/stop."""
+    """A child that serves the OpenAI stub on the given port: exercises start/ready/stop.
+
+    ``script`` maps the start number (1, 2, ...) to the replies that child gives, so a test can
+    make the first child die mid-request and the restarted one answer.
+    """
+
+    script: dict[int, str] = {}
 
     def command(self, port: int) -> list[str]:
         tests_dir = Path(__file__).parent
+        counter = self.log_dir / "starts"
         code = (
-            f"import sys, time; sys.path.insert(0, {str(tests_dir)!r});"
-            "from openai_stub_server import StubOpenAI;"
+            f"import sys, time, pathlib; sys.path.insert(0, {str(tests_dir)!r});"
+            "from openai_stub_server import StubOpenAI, Reply;"
             "from http.server import ThreadingHTTPServer;"
+            f"c = pathlib.Path({str(counter)!r}); n = int(c.read_text()) + 1 if c.exists() else 1;"
+            "c.write_text(str(n));"
+            f"script = {self.script!r};"
             "s = StubOpenAI();"
+            "s.enqueue(*eval(script.get(n, '[]')));"
             f"s._server = ThreadingHTTPServer(('127.0.0.1', {port}), s._server.RequestHandlerClass);"
             "s._server.serve_forever()"
         )
@@ -88,3 +99,39 @@ def test_command_listens_on_loopback_only(tmp_path):
     assert cmd[cmd.index("--host") + 1] == "127.0.0.1"
     assert cmd[cmd.index("--n_ctx") + 1] == "8192"
     assert cmd[cmd.index("--n_threads") + 1] == "2"
+
+
+def test_a_server_that_dies_mid_request_is_not_retried_and_is_restarted_next_time(tmp_path):
+    from pydantic import BaseModel, SecretStr
+
+    from extractor.backends.client import Endpoint, OpenAICompatLLM
+    from extractor.errors import LLMError
+
+    class Answer(BaseModel):
+        total: int
+
+    server = StubProcessServer(tmp_path / "x.gguf", "stub", tmp_path / "logs", startup_timeout_s=60)
+    server.script = {1: "[Reply.die()]", 2: "[Reply.json({'total': 5})]"}
+    llm = OpenAICompatLLM(
+        model_id="local:stub",
+        connect=lambda: Endpoint(base_url=server.start(), api_key=SecretStr("sk-local"), model="stub"),
+        timeout_s=10,
+        max_retries=3,
+        max_reasks=0,
+        constrain_schema=True,
+        backoff_base_s=0.01,
+        health=server.death_report,
+        on_close=server.stop,
+    )
+    try:
+        with pytest.raises(LLMError) as info:
+            llm.ask("s", "u", Answer)
+        assert "stopped during the request" in str(info.value)
+        assert "exited with code 3" in str(info.value)
+        assert info.value.attempts == 1  # no retries against a dead process
+        result, usage = llm.ask("s", "u", Answer)  # restarts the server first
+        assert result.total == 5 and usage.calls == 1
+        assert (tmp_path / "logs" / "starts").read_text() == "2"
+    finally:
+        llm.close()
+    assert not server.running

@@ -44,6 +44,14 @@ def fetch(
     name = _check_name(name)
     cache = cache_dir or default_cache_dir()
     spec = MODELS[name]
+    st = model_status(name, cache)
+    if st.from_env or st.verified:
+        if st.from_env and not st.present:
+            typer.echo(f"错误 error: {MODEL_PATH_ENV}={st.path} is not a file", err=True)
+            raise typer.Exit(code=4)
+        how = f"{MODEL_PATH_ENV}" if st.from_env else "sha256 verified earlier"
+        typer.echo(f"模型已就绪 ready: {st.path} ({(st.size or 0) / 1e9:.2f} GB, {how})")
+        return
     console = Console(stderr=True)
     with Progress(
         TextColumn("{task.description}"),

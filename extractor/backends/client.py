@@ -224,7 +224,7 @@ class OpenAICompatLLM:
         backoff_base_s: float = 0.5,
         backoff_max_s: float = 20.0,
         on_close: Callable[[], None] | None = None,
-        is_alive: Callable[[], bool] | None = None,
+        health: Callable[[float], str | None] | None = None,
     ) -> None:
         self.model_id = model_id
         # What the cache keys on, when it must say more than the model id (a swapped GGUF file).
@@ -238,7 +238,9 @@ class OpenAICompatLLM:
         self._backoff_base_s = backoff_base_s
         self._backoff_max_s = backoff_max_s
         self._on_close = on_close
-        self._is_alive = is_alive
+        # For a server we run ourselves: None while it is up, else what happened to it; the
+        # argument is how long to wait for a process that is still exiting.
+        self._health = health
         self._lock = threading.Lock()
         self._client: openai.OpenAI | None = None
         self._endpoint: Endpoint | None = None
@@ -332,7 +334,7 @@ class OpenAICompatLLM:
 
     def _ensure_client(self) -> tuple[openai.OpenAI, Endpoint]:
         with self._lock:
-            stale = self._is_alive is not None and self._client is not None and not self._is_alive()
+            stale = self._health is not None and self._client is not None and self._health(0.0) is not None
             if stale:
                 # The local server went away (crash, or another client closed it): start it again.
                 self._say("本地模型服务已停止，正在重启 local model server is gone; restarting")
@@ -369,8 +371,19 @@ class OpenAICompatLLM:
                 f"(retry {attempt}/{self._max_retries} in {wait_s:.1f}s)"
             )
 
+        def server_gone(exc: BaseException) -> bool:
+            # Retrying a server of ours that has exited only burns the backoff; the next ask restarts it.
+            if self._health is None or not isinstance(exc, openai.APIConnectionError):
+                return False
+            # A dying process drops its sockets before it can be reaped: give it a moment to finish.
+            return self._health(1.0) is not None
+
         retrying = make_retrying(
-            self._max_retries, base_s=self._backoff_base_s, max_s=self._backoff_max_s, on_retry=on_retry
+            self._max_retries,
+            base_s=self._backoff_base_s,
+            max_s=self._backoff_max_s,
+            on_retry=on_retry,
+            give_up=server_gone,
         )
         failure: NianbaoError | None = None
         try:
@@ -381,17 +394,20 @@ class OpenAICompatLLM:
                 hint="check NIANBAO_API_KEY / --api-key",
                 hint_zh="API 密钥被拒绝，请检查 NIANBAO_API_KEY",
             )
+        except openai.APIConnectionError as exc:
+            gone = self._health(1.0) if self._health is not None else None
+            if gone is not None:
+                failure = LLMError(
+                    f"{self.model_id}: the local model server stopped during the request: {gone}",
+                    attempts=attempts[0],
+                    retryable=True,
+                    hint="the next request starts it again; if it keeps dying, see the server log",
+                    hint_zh="本地模型服务意外退出，下次请求会自动重启；若反复出现请查看日志",
+                )
+            else:
+                failure = self._status_failure(exc, endpoint, attempts[0])
         except openai.APIError as exc:
-            detail = _redact(_server_message(exc), endpoint.api_key)
-            transient = is_transient(exc)
-            failure = LLMError(
-                f"{self.model_id}: {describe_transport_error(exc)} from {endpoint.base_url or 'api.openai.com'}"
-                f" after {attempts[0]} attempt(s)" + (f": {detail}" if detail else ""),
-                attempts=attempts[0],
-                retryable=transient,
-                hint="the endpoint kept failing; try again later or raise --timeout" if transient else None,
-                hint_zh="模型服务暂时不可用，请稍后重试" if transient else "模型服务拒绝了请求",
-            )
+            failure = self._status_failure(exc, endpoint, attempts[0])
         if failure is not None:
             # Raised outside the except block: the openai error (and its response) stays behind.
             raise _TransportFailure(failure)
@@ -401,6 +417,19 @@ class OpenAICompatLLM:
             usage.prompt_tokens += int(getattr(tokens, "prompt_tokens", 0) or 0)
             usage.completion_tokens += int(getattr(tokens, "completion_tokens", 0) or 0)
         return response
+
+    def _status_failure(self, exc: openai.APIError, endpoint: Endpoint, attempts: int) -> LLMError:
+        """A key-free LLMError for an endpoint that kept failing or refused the request."""
+        detail = _redact(_server_message(exc), endpoint.api_key)
+        transient = is_transient(exc)
+        return LLMError(
+            f"{self.model_id}: {describe_transport_error(exc)} from {endpoint.base_url or 'api.openai.com'}"
+            f" after {attempts} attempt(s)" + (f": {detail}" if detail else ""),
+            attempts=attempts,
+            retryable=transient,
+            hint="the endpoint kept failing; try again later or raise --timeout" if transient else None,
+            hint_zh="模型服务暂时不可用，请稍后重试" if transient else "模型服务拒绝了请求",
+        )
 
     def _llm_error(self, exc: InstructorRetryException, usage: Usage, completions: int) -> NianbaoError:
         cause = exc.__cause__

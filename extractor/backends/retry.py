@@ -96,8 +96,12 @@ def make_retrying(
     base_s: float = 0.5,
     max_s: float = 20.0,
     on_retry: Callable[[int, BaseException, float], None] | None = None,
+    give_up: Callable[[BaseException], bool] | None = None,
 ) -> Retrying:
-    """A ``Retrying`` that makes at most ``max_retries + 1`` attempts of one request."""
+    """A ``Retrying`` that makes at most ``max_retries + 1`` attempts of one request.
+
+    ``give_up(exc)`` can veto a retry that the error type alone would allow (a dead local server).
+    """
 
     def before_sleep(state: RetryCallState) -> None:
         if on_retry is None or state.outcome is None:
@@ -110,7 +114,9 @@ def make_retrying(
     return Retrying(
         stop=stop_after_attempt(max(0, max_retries) + 1),
         wait=BackoffWait(base_s, max_s),
-        retry=retry_if_exception(is_transient),
+        retry=retry_if_exception(
+            lambda exc: is_transient(exc) and not (give_up is not None and give_up(exc))
+        ),
         before_sleep=before_sleep,
         reraise=True,
     )

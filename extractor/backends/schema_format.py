@@ -13,7 +13,11 @@ primitives. So we hand it a schema that is explicit and flat:
 - every object lists all its properties as required, in declaration order, with
   ``additionalProperties: false``: the model must emit each key, which keeps small models from
   skipping cells;
-- titles, defaults and examples are dropped (they cost prompt tokens and mean nothing to a grammar).
+- titles, defaults and examples are dropped (they cost prompt tokens and mean nothing to a grammar);
+- regex ``pattern``s are rewritten into the subset the converter translates faithfully: it copies
+  ``\\d``, ``\\.`` and friends into the grammar verbatim, where llama.cpp's own grammar parser rejects
+  them and the server process dies. ``\\d`` becomes ``[0-9]``, ``\\.`` becomes ``[.]`` and so on; an
+  escape with no safe spelling raises ``ValueError`` here instead of killing the server later.
 
 Pure function; no I/O.
 """
@@ -72,6 +76,8 @@ def _simplify(node: Any, defs: dict[str, Any], stack: tuple[str, ...]) -> Any:
         only = out.pop("allOf")[0]
         out = {**only, **out}
 
+    if isinstance(out.get("pattern"), str):
+        out["pattern"] = grammar_pattern(out["pattern"])
     if "anyOf" in out:
         out = _collapse_nullable(out)
     if out.get("type") == "array" or "prefixItems" in out:
@@ -119,3 +125,64 @@ def _fixed_arrays(node: dict[str, Any]) -> dict[str, Any]:
         # Mixed tuple: the converter emits an exact sequence; extra keys only confuse it.
         return {k: v for k, v in node.items() if k not in ("items", "minItems", "maxItems")}
     return node
+
+
+# Escapes llama.cpp's GBNF parser understands as they are (inside literals and classes alike).
+_GBNF_ESCAPES = frozenset("\\nrt")
+# Escapes the converter itself strips when they are outside a class.
+_CONVERTER_STRIPS = frozenset("[]()|{}*+?")
+_CLASS_SHORTHANDS = {"d": "0-9", "w": "0-9A-Za-z_", "s": " \\t\\n\\r"}
+_SAFE_ALONE = frozenset(".$-/^")
+
+
+def grammar_pattern(pattern: str) -> str:
+    """Rewrite ``pattern`` so llama.cpp's converter produces a grammar its parser accepts."""
+    out: list[str] = []
+    i, n = 0, len(pattern)
+    while i < n:
+        c = pattern[i]
+        if c == "[":
+            j = i + 1
+            body: list[str] = []
+            dash = False
+            if j < n and pattern[j] == "^":
+                body.append("^")
+                j += 1
+            while j < n and pattern[j] != "]":
+                if pattern[j] == "\\" and j + 1 < n:
+                    e = pattern[j + 1]
+                    if e in _CLASS_SHORTHANDS:
+                        body.append(_CLASS_SHORTHANDS[e])
+                    elif e == "-":
+                        dash = True
+                    elif e in _GBNF_ESCAPES or e in "[]":
+                        body.append("\\" + e)
+                    elif e in ".$/(){}|*+?^" and not (e == "^" and not body):
+                        body.append(e)
+                    else:
+                        raise ValueError(f"pattern {pattern!r}: escape \\{e} has no grammar-safe spelling")
+                    j += 2
+                else:
+                    body.append(pattern[j])
+                    j += 1
+            if j >= n:
+                raise ValueError(f"pattern {pattern!r}: unbalanced [")
+            out.append("[" + "".join(body) + ("-" if dash else "") + "]")
+            i = j + 1
+        elif c == "\\" and i + 1 < n:
+            e = pattern[i + 1]
+            if e in _CLASS_SHORTHANDS:
+                out.append("[" + _CLASS_SHORTHANDS[e] + "]")
+            elif e in _SAFE_ALONE:
+                if e == "^":
+                    raise ValueError(f"pattern {pattern!r}: a literal ^ has no grammar-safe spelling")
+                out.append("[" + e + "]")
+            elif e in _GBNF_ESCAPES or e in _CONVERTER_STRIPS:
+                out.append("\\" + e)
+            else:
+                raise ValueError(f"pattern {pattern!r}: escape \\{e} has no grammar-safe spelling")
+            i += 2
+        else:
+            out.append(c)
+            i += 1
+    return "".join(out)
