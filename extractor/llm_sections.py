@@ -67,16 +67,18 @@ class AnswerField:
         return cell
 
     def field_info(self) -> Any:
+        # No descriptions: the prompt already names each key's row, and instructor's JSON mode copies
+        # the schema into the system message, so every description is paid for in prompt tokens.
         if self.array:
             n = len(self.paths)
-            return Field(min_length=n, max_length=n, description=self.label)
+            return Field(min_length=n, max_length=n)
         kind = self.kinds[0]
         # Bounded strings: under a grammar an unbounded string lets a small model ramble to max_tokens.
         if kind == "decimal":
-            return Field(description=self.label, pattern=DECIMAL_PATTERN, max_length=24)
+            return Field(pattern=DECIMAL_PATTERN, max_length=24)
         if kind == "text":
-            return Field(description=self.label, max_length=TEXT_MAX[self.key] if self.key in TEXT_MAX else 8)
-        return Field(description=self.label)
+            return Field(max_length=TEXT_MAX[self.key] if self.key in TEXT_MAX else 8)
+        return Field()
 
 
 @dataclass(frozen=True)
