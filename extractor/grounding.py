@@ -28,6 +28,19 @@ def _same(a: CellValue, b: CellValue) -> bool:
     return a == b
 
 
+def _row_key(path: str) -> str:
+    if path.startswith("applications."):
+        return path.split("[")[0]
+    return path.rsplit(".", 1)[0]
+
+
+def _in_row(smap: SourceMap, path: str, value: CellValue) -> tuple[int, int] | None:
+    for v, start, end in smap.row_tokens.get(_row_key(path), []):
+        if _same(value, v):
+            return start, end
+    return None
+
+
 def _span(norm: NormalizedText, cell: LocatedCell) -> tuple[int | None, int | None, str | None]:
     if cell.start is None or cell.end is None:
         return None, None, None
@@ -44,6 +57,13 @@ def ground(report: Report, norm: NormalizedText | None, smap: SourceMap | None,
         if path.endswith(".amount_unit"):
             continue  # a unit is text, not a number to ground
         cell = smap.cells.get(path) if smap is not None else None
+        if value is not None and norm is not None and smap is not None and (cell is None or cell.match in ("uncertain", "ambiguous")):
+            in_row = _in_row(smap, path, value)
+            if in_row is not None and (cell is None or not _same(value, cell.value)):
+                s, e = norm.span_to_original(in_row[0], in_row[1])
+                evidence[path] = Evidence(status="grounded", start=s, end=e, text=norm.original[s:e], reader=reader,
+                                          match="in_row", note="printed in this row; its column is not proven")
+                continue
         if cell is None or norm is None:
             evidence[path] = Evidence(status="blank" if value is None else "unsupported", reader=reader,
                                       note=None if value is None else "the source has no cell at this place")

@@ -132,3 +132,23 @@ def test_displaced_number_is_named_and_its_equations_are_not_blamed_on_the_agenc
     assert said and "「1」" in said[0].message
     r31 = [f for f in result.findings if f.rule == "R3.1" and "applications.carried_forward[6]" in f.cells]
     assert r31 and all(f.attribution == "extraction" for f in r31)
+
+
+def test_value_in_an_uncertain_row_is_grounded_in_that_row_only(shared_dir: Path) -> None:
+    # Make the 予以公开 row print only three of its seven cells, space-separated, with no column header
+    # to place them: the reader keeps them left-aligned and says their position is uncertain.
+    text = _seed(shared_dir, "001")
+    start = text.index("(一)予以公开 |")
+    end = text.index("(二)部分公开")
+    mutated = text[:start] + "(一)予以公开   1   0   1\n" + text[end:]
+    result = extract_text(mutated)
+    assert [f for f in result.findings if f.rule == "READ" and "applications.granted[0]" in f.cells]
+    report = result.report
+    set_cell(report, "applications.granted[6]", 1)  # what another reader (or a person) puts in 总计
+    set_cell(report, "applications.granted[2]", None)
+    findings, evidence = recheck(report, mutated)
+    assert evidence["applications.granted[6]"].status == "grounded"
+    assert evidence["applications.granted[6]"].match == "in_row"
+    set_cell(report, "applications.granted[6]", 7)  # a number this row does not print
+    findings, evidence = recheck(report, mutated)
+    assert evidence["applications.granted[6]"].status != "grounded"

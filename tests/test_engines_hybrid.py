@@ -151,7 +151,7 @@ def test_hybrid_is_the_pipeline_default_and_records_the_reader_of_every_cell(mon
     from extractor.pipeline import extract_text
 
     text, gold = _load("001")
-    monkeypatch.setattr(llm_engine, "make_llm", lambda config: GoldLLM(gold))
+    monkeypatch.setattr(llm_engine, "shared_llm", lambda config: GoldLLM(gold))
     result = extract_text(text, RunConfig(engine="hybrid", use_cache=False))
     assert result.status == "ok" and result.meta["engine"] == "hybrid"
     assert {ev.reader for ev in result.evidence.values()} == {"template"}

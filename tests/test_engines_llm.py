@@ -188,7 +188,7 @@ def test_the_pipeline_runs_the_llm_engine_and_reports_its_meta(monkeypatch: pyte
 
     text, gold = _load("seed", SEED)
     fake = GoldLLM(gold, wrong={"applications.total[6]": 30})
-    monkeypatch.setattr(llm_engine, "make_llm", lambda config: fake)
+    monkeypatch.setattr(llm_engine, "shared_llm", lambda config: fake)
     result = extract_text(text, RunConfig(engine="llm", use_cache=False))
     assert result.status == "ok"
     assert result.meta["engine"] == "llm" and result.meta["llm"]["repair_rounds"] == 1

@@ -534,3 +534,38 @@ class CachedLLM:
             self.inner.close()
         finally:
             self._cache.close()
+
+
+class _Borrowed:
+    """A shared client lent to one report: ``close()`` leaves it (and its local server) running for
+    the next report of the same process; the server itself stops at exit."""
+
+    def __init__(self, inner: StructuredLLM) -> None:
+        self._inner = inner
+        self.model_id = inner.model_id
+
+    def ask(self, system: str, user: str, response_model: type[T], *, max_tokens: int = 1024,
+            temperature: float = 0.0) -> tuple[T, Usage]:
+        return self._inner.ask(system, user, response_model, max_tokens=max_tokens, temperature=temperature)
+
+    def close(self) -> None:
+        return None
+
+    def __getattr__(self, name: str) -> Any:
+        return getattr(self._inner, name)
+
+
+_SHARED: dict[tuple[object, ...], StructuredLLM] = {}
+_SHARED_LOCK = threading.Lock()
+
+
+def shared_llm(config: RunConfig, progress: Progress | None = None) -> StructuredLLM:
+    """One client per model and settings for the whole process, so batch, eval and the UI do not
+    reload the embedded model for every report."""
+    key = (config.model, config.base_url, config.api_key.get_secret_value() if config.api_key else None,
+           config.use_cache, str(config.cache_dir), config.timeout_s, config.max_retries, config.max_reasks)
+    with _SHARED_LOCK:
+        llm = _SHARED.get(key)
+        if llm is None:
+            llm = _SHARED[key] = make_llm(config, progress)
+    return _Borrowed(llm)

@@ -11,7 +11,7 @@ from __future__ import annotations
 import time
 from typing import Any
 
-from extractor.backends.client import make_llm
+from extractor.backends.client import shared_llm
 from extractor.engines.base import ReaderOutput
 from extractor.engines.llm_engine import LLMFactory, guess_template
 from extractor.errors import LLMError
@@ -40,7 +40,7 @@ class BaselineEngine:
     name = "baseline"
 
     def __init__(self, llm_factory: LLMFactory | None = None) -> None:
-        self._llm_factory = llm_factory or (lambda cfg: make_llm(cfg))
+        self._llm_factory = llm_factory or (lambda cfg: shared_llm(cfg))
 
     def read(self, source: NormalizedText, layout: DocumentLayout, config: Any) -> ReaderOutput:
         started = time.perf_counter()

@@ -14,7 +14,7 @@ from collections.abc import Callable
 from concurrent.futures import ThreadPoolExecutor
 from typing import Any, Literal
 
-from extractor.backends.client import StructuredLLM, Usage, make_llm
+from extractor.backends.client import StructuredLLM, Usage, shared_llm
 from extractor.config import RunConfig
 from extractor.engines.base import ReaderOutput
 from extractor.errors import LLMError
@@ -96,7 +96,7 @@ class LLMSectionAsker:
         self.source = source
         self.layout = layout
         self.use_examples = use_examples
-        self._factory = llm_factory or (lambda cfg: make_llm(cfg))
+        self._factory = llm_factory or (lambda cfg: shared_llm(cfg))
         self._llm: StructuredLLM | None = None
         self._model_id: str | None = None
         self.usage = Usage()

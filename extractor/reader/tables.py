@@ -33,6 +33,19 @@ class TableReading:
     rows_missing: list[str] = field(default_factory=list)
     findings: list[Finding] = field(default_factory=list)
     found: bool = False
+    # every number printed in a row's group, by row ("applications.granted"): evidence for a value
+    # whose exact column the reader could not prove
+    row_tokens: dict[str, list[tuple[int | str, int, int]]] = field(default_factory=dict)
+
+
+def _numbers_of(group: Group) -> list[tuple[int | str, int, int]]:
+    out: list[tuple[int | str, int, int]] = []
+    for t in group.tokens:
+        if t.kind == "num":
+            value, _unit, problem = parse_number(t.raw)
+            if not problem and value is not None:
+                out.append((value, t.start, t.end))
+    return out
 
 
 def _reader_finding(cells: list[str], message: str, *, severity: str = "warning", attribution: str = "extraction",
@@ -230,6 +243,7 @@ def read_table3(text: str, span: tuple[int, int], single_other: bool | None = No
             ]
             continue
         group = groups[gi]
+        reading.row_tokens[f"applications.{key}"] = _numbers_of(group)
         cells, findings, cands = _row_cells(group, masked, paths, columns)
         reading.findings.extend(findings)
         rows[key] = cells
@@ -413,6 +427,7 @@ def read_table2(text: str, span: tuple[int, int], template: str, prose: str) -> 
             reading.rows_missing.append(key)
             continue
         reading.rows_found.append(key)
+        reading.row_tokens[f"active_disclosure.{key}"] = _numbers_of(labelled[0])
         cells, findings = _row2_cells(labelled[0], masked, key, fields, prose)
         reading.findings.extend(findings)
         for c in cells:
@@ -606,6 +621,9 @@ def read_table4(text: str, span: tuple[int, int]) -> TableReading:
         return reading
     reading.found = True
     reading.rows_found = [g for g, _ in REVIEW_GROUPS]
+    numbers = _numbers_of(Group(tokens=tokens, start=0, end=0, line=0, structured=False))
+    for g, _ in REVIEW_GROUPS:
+        reading.row_tokens[f"review_litigation.{g}"] = numbers
     if len(tokens) >= 15:
         if len(tokens) > 15:
             reading.findings.append(_reader_finding(paths, f"行政复议、行政诉讼表印有 {len(tokens)} 个数（应为 15 个），多出的未读入",

@@ -33,6 +33,7 @@ class SourceMap:
     findings: list[Finding] = field(default_factory=list)
     tables_found: dict[int, bool] = field(default_factory=dict)
     rows_missing: list[str] = field(default_factory=list)
+    row_tokens: dict[str, list[tuple[int | str, int, int]]] = field(default_factory=dict)
 
 
 def _prose(layout: DocumentLayout) -> str:
@@ -71,6 +72,7 @@ def _locate(text: str, template: str, layout: DocumentLayout) -> SourceMap:
     if 2 in layout.sections:
         t2 = read_table2(text, layout.sections[2], template, _prose(layout))
         smap.cells.update(t2.cells)
+        smap.row_tokens.update(t2.row_tokens)
         smap.findings.extend(t2.findings)
         smap.tables_found[2] = t2.found
         smap.rows_missing += [f"active_disclosure.{k}" for k in t2.rows_missing]
@@ -78,6 +80,7 @@ def _locate(text: str, template: str, layout: DocumentLayout) -> SourceMap:
     t3, single = read_table3(text, span3)
     smap.single_other_row = single
     smap.cells.update(t3.cells)
+    smap.row_tokens.update(t3.row_tokens)
     smap.findings.extend(t3.findings)
     smap.tables_found[3] = t3.found
     smap.rows_missing += [f"applications.{k}" for k in t3.rows_missing]
@@ -85,6 +88,7 @@ def _locate(text: str, template: str, layout: DocumentLayout) -> SourceMap:
     if span4 is not None:
         t4 = read_table4(text, span4)
         smap.cells.update(t4.cells)
+        smap.row_tokens.update(t4.row_tokens)
         smap.findings.extend(t4.findings)
         smap.tables_found[4] = t4.found
     else:
