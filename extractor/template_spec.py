@@ -127,6 +127,23 @@ ACTIVE_ROWS: Final[dict[str, tuple[RowSpec, ...]]] = {
     ),
 }
 
+# The 第二十条 items of section 二 (their caption rows) and the rows each one holds, per template.
+ACTIVE_BLOCKS: Final[dict[str, tuple[tuple[str, tuple[str, ...]], ...]]] = {
+    "2021": (
+        ("第二十条第（一）项", ("regulations", "normative_documents")),
+        ("第二十条第（五）项", ("licensing",)),
+        ("第二十条第（六）项", ("punishment", "coercion")),
+        ("第二十条第（八）项", ("fees",)),
+    ),
+    "2019": (
+        ("第二十条第（一）项", ("regulations", "normative_documents")),
+        ("第二十条第（五）项", ("licensing", "other_services")),
+        ("第二十条第（六）项", ("punishment", "coercion")),
+        ("第二十条第（八）项", ("fees",)),
+        ("第二十条第（九）项", ("procurement",)),
+    ),
+}
+
 # Markers that decide the template version (template.md §6), searched in normalized text.
 MARKERS_2019: Final[tuple[str, ...]] = ("本年新制作数量", "上一年项目数量", "第二十条第(九)项", "政府集中采购", "其他对外管理服务事项", "本年新公开数量")
 MARKERS_2021: Final[tuple[str, ...]] = ("本年制发件数", "现行有效件数", "本年处理决定数量", "本年收费金额", "缴纳费用")

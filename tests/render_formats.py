@@ -14,6 +14,7 @@ from typing import Any
 
 from extractor.ingest.tables import SpanCell
 from extractor.template_spec import (
+    ACTIVE_BLOCKS,
     ACTIVE_ROWS,
     ALL_APPLICATION_LABELS,
     APPLICANT_COLUMNS,
@@ -36,22 +37,6 @@ class Table:
 
 Block = Para | Table
 
-# 第二十条 items of section 二 and the rows each one holds.
-_ARTICLE_ITEMS: dict[str, tuple[tuple[str, tuple[str, ...]], ...]] = {
-    "2021": (
-        ("第二十条第（一）项", ("regulations", "normative_documents")),
-        ("第二十条第（五）项", ("licensing",)),
-        ("第二十条第（六）项", ("punishment", "coercion")),
-        ("第二十条第（八）项", ("fees",)),
-    ),
-    "2019": (
-        ("第二十条第（一）项", ("regulations", "normative_documents")),
-        ("第二十条第（五）项", ("licensing", "other_services")),
-        ("第二十条第（六）项", ("punishment", "coercion")),
-        ("第二十条第（八）项", ("fees",)),
-        ("第二十条第（九）项", ("procurement",)),
-    ),
-}
 
 
 def _cell(value: Any) -> str:
@@ -64,7 +49,7 @@ def _active_table(gold: dict[str, Any]) -> Table:
     specs = {spec[0]: spec for spec in ACTIVE_ROWS[template]}
     width = 4
     rows: list[list[SpanCell]] = []
-    for item, row_keys in _ARTICLE_ITEMS[template]:
+    for item, row_keys in ACTIVE_BLOCKS[template]:
         present = [k for k in row_keys if active.get(k) is not None]
         if not present:
             continue

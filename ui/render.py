@@ -14,6 +14,7 @@ from extractor.findings import Evidence, Finding
 from extractor.schema import CellValue, Report, get_cell
 from extractor.store import CellEdit
 from extractor.template_spec import (
+    ACTIVE_BLOCKS,
     ACTIVE_ROWS,
     ALL_APPLICATION_LABELS,
     APPLICANT_COLUMNS,
@@ -49,21 +50,6 @@ _TD = "border:1px solid #999;padding:3px 6px;"
 _TH = _TD + "background:#f4f4f4;font-weight:normal;text-align:center;min-width:3.2em;"
 _LABEL = _TD + "text-align:left;"
 
-ACTIVE_BLOCKS: dict[str, tuple[tuple[str, tuple[str, ...]], ...]] = {
-    "2021": (
-        ("第二十条第（一）项", ("regulations", "normative_documents")),
-        ("第二十条第（五）项", ("licensing",)),
-        ("第二十条第（六）项", ("punishment", "coercion")),
-        ("第二十条第（八）项", ("fees",)),
-    ),
-    "2019": (
-        ("第二十条第（一）项", ("regulations", "normative_documents")),
-        ("第二十条第（五）项", ("licensing", "other_services")),
-        ("第二十条第（六）项", ("punishment", "coercion")),
-        ("第二十条第（八）项", ("fees",)),
-        ("第二十条第（九）项", ("procurement",)),
-    ),
-}
 PARTIAL_LABEL = "（二）部分公开（区分处理的，只计这一情形，不计其他情形）"
 
 
