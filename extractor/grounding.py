@@ -54,8 +54,6 @@ def ground(report: Report, norm: NormalizedText | None, smap: SourceMap | None,
     evidence: dict[str, Evidence] = {}
     for path, value in iter_cells(report):
         reader = producers.get(path)
-        if path.endswith(".amount_unit"):
-            continue  # a unit is text, not a number to ground
         cell = smap.cells.get(path) if smap is not None else None
         if value is not None and norm is not None and smap is not None and (cell is None or cell.match in ("uncertain", "ambiguous")):
             in_row = _in_row(smap, path, value)
