@@ -35,15 +35,6 @@ _TRANSLATE.update({ord(c): " " for c in _SPACE_CHARS})
 _TRANSLATE.update({ord(k): v for k, v in _EXTRA_MAP.items()})
 
 
-def _halfwidth(ch: str) -> str:
-    code = ord(ch)
-    if 0xFF01 <= code <= 0xFF5E:
-        return chr(code - 0xFEE0)
-    if ch in _SPACE_CHARS:
-        return " "
-    return _EXTRA_MAP.get(ch, ch)
-
-
 @lru_cache(maxsize=1)
 def _t2s():  # type: ignore[no-untyped-def]
     import opencc

@@ -11,7 +11,6 @@ from dataclasses import dataclass
 from extractor.findings import Evidence, Finding
 from extractor.schema import Report, get_cell
 from extractor.sections import DocumentLayout
-from extractor.template_spec import OTHER_ROWS_2019, OTHER_ROWS_2021
 
 _GAP = r"[^。;,，；、\d]{0,14}?"
 
@@ -100,4 +99,4 @@ def check_prose(report: Report, evidence: dict[str, Evidence], layout: DocumentL
     return out
 
 
-__all__ = ["check_prose", "OTHER_ROWS_2019", "OTHER_ROWS_2021"]
+__all__ = ["check_prose"]

@@ -14,7 +14,6 @@ from extractor.normalize import NormalizedText
 from extractor.template_spec import MARKERS_2019, MARKERS_2021, TemplateVersion
 
 _NUM = r"[一二三四五六七八九十1-9]"
-_HEAD_PREFIX = rf"(?:(?:^|\n)[ \t#>*|]*(?:{_NUM}\s*[、.,:．]\s*)?|{_NUM}\s*[、.,．]\s*)"
 
 _SECTION_TITLES: dict[int, str] = {
     1: r"总\s*体\s*情\s*况",
@@ -86,7 +85,6 @@ def _find_headings(text: str) -> dict[int, tuple[int, int]]:
         after = [c for c in candidates[n] if c[0] >= pos]
         if not after:
             continue
-        # The last section-1 candidate before section 2's first heading is the real one; otherwise the first.
         chosen[n] = after[0]
         pos = after[0][1]
     # A preface listing 「总体情况、主动公开…、收到和处理…」 on one line can win section 1 and 2 too early:

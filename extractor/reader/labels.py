@@ -81,8 +81,6 @@ def find_anchors(text: str, keys: list[str], patterns: dict[str, str], start: in
         m = compiled[key].search(text, pos, end)
         if m is None:
             continue
-        # A match far beyond the next rows' labels is probably prose or another table: accept only if
-        # no later row's label stands between pos and the match.
         anchors.append(Anchor(idx, key, m.start(), m.end()))
         pos = m.end()
     return anchors

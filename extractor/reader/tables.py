@@ -12,11 +12,9 @@ from extractor.reader.align import align
 from extractor.reader.cells import LocatedCell, parse_number, split_spans
 from extractor.reader.labels import TABLE2_LABELS, TABLE3_LABELS, Anchor, find_anchors
 from extractor.reader.split import split_free, split_groups_with_totals, split_row_with_total
-from extractor.reader.tokens import LABEL_MASK, Group, Token, line_groups
+from extractor.reader.tokens import LABEL_MASK, Group, Token, line_context, line_groups
 from extractor.template_spec import (
     ACTIVE_ROWS,
-    OTHER_ROWS_2019,
-    OTHER_ROWS_2021,
     REVIEW_COLUMNS,
     REVIEW_GROUPS,
     application_row_keys,
@@ -75,10 +73,7 @@ def mask(text: str, anchors: list[Anchor]) -> str:
 
 
 def _line_has_label(text: str, g: Group) -> bool:
-    ls = text.rfind("\n", 0, g.start) + 1
-    le = text.find("\n", g.end)
-    le = len(text) if le == -1 else le
-    return re.search(r"[\u4e00-\u9fff\ue000]", text[ls : g.start] + text[g.end : le]) is not None
+    return re.search(r"[\u4e00-\u9fff\ue000]", line_context(text, g)) is not None
 
 
 def _weak(g: Group, expected: int) -> bool:
@@ -187,8 +182,7 @@ def header_columns(text: str, start: int, end: int) -> list[float] | None:
     for (la, _sa, ea), (lb, sb, _eb) in zip(spans, spans[1:]):
         if la == lb and re.search(r" {2,}", text[ea:sb]) is None:
             return None  # headers in running text, not a column layout
-    order = [centres[0], *centres[1:6], centres[6]]
-    if any(b - a < 3 for a, b in zip(order, order[1:])):
+    if any(b - a < 3 for a, b in zip(centres, centres[1:])):
         return None  # not a column layout (headers run together on one line of prose)
     return centres
 
@@ -380,7 +374,7 @@ def _resolve_ambiguous_rows(rows: dict[str, list[LocatedCell] | None], ambiguous
                 trial[key] = [LocatedCell(p, v, None, None) for p, v in zip(paths, values)]
             if _consistent(trial, keys):
                 fits.append(combo)
-                if len(fits) > 1 and len(fits) > 50:
+                if len(fits) > 50:
                     break
     for idx, key in enumerate(names):
         group, cands = ambiguous[key]
@@ -650,4 +644,4 @@ def read_table4(text: str, span: tuple[int, int]) -> TableReading:
     return reading
 
 
-__all__ = ["TableReading", "read_table2", "read_table3", "read_table4", "detect_single_other_row", "OTHER_ROWS_2019", "OTHER_ROWS_2021"]
+__all__ = ["TableReading", "read_table2", "read_table3", "read_table4", "detect_single_other_row"]

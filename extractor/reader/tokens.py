@@ -46,6 +46,7 @@ class Group:
     label_row: int | None = None  # index of the row whose label stands right before this group
     prev_anchor_row: int | None = None
     merged_lines: int = 1
+    single_cell_line: bool = False  # one number alone on its line: may continue a one-cell-per-line row
     notes: list[str] = field(default_factory=list)
 
     def num_tokens(self) -> list[Token]:
@@ -149,11 +150,16 @@ def _free_group(tokens: list[Token], line_no: int) -> Group:
     return Group(tokens=tokens, start=tokens[0].start, end=tokens[-1].end, line=line_no, structured=False)
 
 
-def _only_group_on_line(text: str, g: Group) -> bool:
+def line_context(text: str, g: Group) -> str:
+    """The rest of the group's line: what stands before and after it."""
     ls = text.rfind("\n", 0, g.start) + 1
     le = text.find("\n", g.end)
     le = len(text) if le == -1 else le
-    rest = text[ls : g.start] + text[g.end : le]
+    return text[ls : g.start] + text[g.end : le]
+
+
+def _only_group_on_line(text: str, g: Group) -> bool:
+    rest = line_context(text, g)
     return not _CJK_RE.search(rest) and not re.search(r"[A-Za-z]", rest)
 
 
@@ -161,21 +167,14 @@ def _merge_single_cell_lines(text: str, groups: list[Group]) -> list[Group]:
     """One cell per line (seeds 001, 003): consecutive one-number lines with no label between form a row."""
     merged: list[Group] = []
     for g in groups:
-        single = len(g.tokens) == 1 and _only_group_on_line(text, g)
-        if merged and single:
+        g.single_cell_line = len(g.tokens) == 1 and _only_group_on_line(text, g)
+        if merged and g.single_cell_line and merged[-1].single_cell_line:
             prev = merged[-1]
             between = text[prev.end : g.start]
-            if (
-                prev.merged_lines >= 1
-                and getattr(prev, "_single", False)
-                and not _CJK_RE.search(between)
-                and "\n" in between
-            ):
+            if not _CJK_RE.search(between) and "\n" in between:
                 prev.tokens.extend(g.tokens)
                 prev.end = g.end
                 prev.merged_lines += 1
                 continue
-        if single:
-            g._single = True  # type: ignore[attr-defined]
         merged.append(g)
     return merged
