@@ -9,20 +9,11 @@ from __future__ import annotations
 
 from decimal import Decimal, InvalidOperation
 
+from extractor.equations import report_equations
 from extractor.findings import Evidence, Finding
 from extractor.schema import Report, get_cell, iter_cells
 from extractor.sections import DocumentLayout
-from extractor.template_spec import (
-    ALL_APPLICATION_LABELS,
-    APPLICANT_COLUMNS,
-    OTHER_ROWS_2019,
-    OTHER_ROWS_2021,
-    OUTCOME_ROWS_COMMON,
-    REVIEW_COLUMNS,
-    REVIEW_GROUPS,
-    SECTION_TITLES,
-    cell_label,
-)
+from extractor.template_spec import SECTION_TITLES, cell_label
 
 _GROUNDED = {"grounded", "blank"}
 
@@ -41,10 +32,6 @@ def _attribution(cells: list[str], evidence: dict[str, Evidence]) -> str:
         if ev is not None and ev.status not in _GROUNDED:
             return "extraction"
     return "report"
-
-
-def _row_name(key: str) -> str:
-    return ALL_APPLICATION_LABELS.get(key, key).split(" ")[-1]
 
 
 def _equation(vals: Values, evidence: dict[str, Evidence], rule: str, authority: str, lhs: list[str], rhs: list[str],
@@ -73,46 +60,10 @@ def _equation(vals: Values, evidence: dict[str, Evidence], rule: str, authority:
     )
 
 
-def _check_applications(report: Report, vals: Values, evidence: dict[str, Evidence]) -> list[Finding]:
-    apps = report.applications
-    if not apps:
-        return []
+def _check_equations(report: Report, vals: Values, evidence: dict[str, Evidence]) -> list[Finding]:
     out: list[Finding] = []
-    other = [k for k in OTHER_ROWS_2019 + OTHER_ROWS_2021 if k in apps]
-    outcome_rows = [k for k in OUTCOME_ROWS_COMMON if k in apps] + other
-    for c, col in enumerate(APPLICANT_COLUMNS):
-        f = _equation(vals, evidence, "R3.1", "official",
-                      [f"applications.new_received[{c}]", f"applications.carried_over[{c}]"],
-                      [f"applications.total[{c}]", f"applications.carried_forward[{c}]"],
-                      f"勾稽关系（{col}）：一、本年新收 + 二、上年结转 应等于 （七）总计 + 四、结转下年度继续办理",
-                      f"applications.total[{c}]")
-        if f:
-            out.append(f)
-        f = _equation(vals, evidence, "R3.2", "derived",
-                      [f"applications.total[{c}]"], [f"applications.{k}[{c}]" for k in outcome_rows],
-                      f"（七）总计（{col}）应等于（一）至（六）各项办理结果之和", f"applications.total[{c}]")
-        if f:
-            out.append(f)
-    for key in apps:
-        if apps[key] is None:
-            continue
-        f = _equation(vals, evidence, "R3.3", "derived",
-                      [f"applications.{key}[6]"], [f"applications.{key}[{c}]" for c in range(6)],
-                      f"{_row_name(key)}：总计 应等于 自然人 与 法人或其他组织 各列之和", f"applications.{key}[6]")
-        if f:
-            out.append(f)
-    return out
-
-
-def _check_review(report: Report, vals: Values, evidence: dict[str, Evidence]) -> list[Finding]:
-    out: list[Finding] = []
-    if report.review_litigation is None:
-        return out
-    for gkey, glabel in REVIEW_GROUPS:
-        parts = [f"review_litigation.{gkey}.{c}" for c, _ in REVIEW_COLUMNS[:4]]
-        total = f"review_litigation.{gkey}.total"
-        f = _equation(vals, evidence, "R4.1", "derived", [total], parts,
-                      f"{glabel}：总计 应等于 结果维持 + 结果纠正 + 其他结果 + 尚未审结", total)
+    for eq in report_equations(report):
+        f = _equation(vals, evidence, eq.rule, eq.authority, list(eq.lhs), list(eq.rhs), eq.message, eq.target)
         if f:
             out.append(f)
     return out
@@ -168,8 +119,7 @@ def _check_form(report: Report, layout: DocumentLayout | None) -> list[Finding]:
 def check(report: Report, evidence: dict[str, Evidence], layout: DocumentLayout | None = None) -> list[Finding]:
     vals: Values = dict(iter_cells(report))
     return (
-        _check_applications(report, vals, evidence)
-        + _check_review(report, vals, evidence)
+        _check_equations(report, vals, evidence)
         + _check_domains(report, evidence)
         + _check_form(report, layout)
     )

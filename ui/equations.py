@@ -6,38 +6,12 @@ template.md §7 that contain a given cell, with the report's current numbers fil
 
 from __future__ import annotations
 
-from dataclasses import dataclass
 
+from extractor.equations import Equation, report_equations
 from extractor.schema import CellValue, Report, get_cell
-from extractor.template_spec import (
-    OTHER_ROWS_2019,
-    OTHER_ROWS_2021,
-    OUTCOME_ROWS_COMMON,
-    REVIEW_COLUMNS,
-    TOTAL_COL,
-    cell_label,
-)
+from extractor.template_spec import cell_label
 
 ARITHMETIC_RULES: tuple[str, ...] = ("R3.1", "R3.2", "R3.3", "R4.1")
-
-
-@dataclass(frozen=True)
-class Equation:
-    rule: str
-    title: str
-    lhs: tuple[str, ...]
-    rhs: tuple[str, ...]
-
-    def sides(self, report: Report) -> tuple[int, int]:
-        return _sum(report, self.lhs), _sum(report, self.rhs)
-
-    def holds(self, report: Report) -> bool:
-        left, right = self.sides(report)
-        return left == right
-
-    @property
-    def cells(self) -> tuple[str, ...]:
-        return self.lhs + self.rhs
 
 
 def _num(value: CellValue) -> int:
@@ -45,38 +19,9 @@ def _num(value: CellValue) -> int:
     return value if isinstance(value, int) else 0
 
 
-def _sum(report: Report, paths: tuple[str, ...]) -> int:
-    return sum(_num(get_cell(report, p)) for p in paths)
-
-
-def _outcome_rows(report: Report) -> tuple[str, ...]:
-    other = OTHER_ROWS_2019 if report.single_other_row else OTHER_ROWS_2021
-    return OUTCOME_ROWS_COMMON + other
-
-
 def equations_for(report: Report, path: str) -> list[Equation]:
-    """Every rule equation of template.md §7 that ``path`` enters, in rule order."""
-    out: list[Equation] = []
-    if path.startswith("applications."):
-        key = path[len("applications."):].split("[")[0]
-        col = int(path.split("[")[1].rstrip("]"))
-        a = lambda row, c: f"applications.{row}[{c}]"  # noqa: E731
-        if key in ("new_received", "carried_over", "total", "carried_forward"):
-            out.append(Equation("R3.1", "勾稽关系：第一项加第二项之和，等于第三项加第四项之和",
-                                (a("new_received", col), a("carried_over", col)),
-                                (a("total", col), a("carried_forward", col))))
-        outcomes = _outcome_rows(report)
-        if key in outcomes or key == "total":
-            out.append(Equation("R3.2", "（七）总计 等于各项办理结果之和",
-                                (a("total", col),), tuple(a(r, col) for r in outcomes)))
-        out.append(Equation("R3.3", "总计 等于各类申请人之和",
-                            (a(key, TOTAL_COL),), tuple(a(key, c) for c in range(TOTAL_COL))))
-    elif path.startswith("review_litigation."):
-        group = path.split(".")[1]
-        parts = tuple(f"review_litigation.{group}.{c}" for c, _ in REVIEW_COLUMNS if c != "total")
-        out.append(Equation("R4.1", "总计 等于结果维持、结果纠正、其他结果、尚未审结之和",
-                            (f"review_litigation.{group}.total",), parts))
-    return out
+    """Every rule equation of template.md §7 that ``path`` enters, in rule order (the checker's own list)."""
+    return [eq for eq in report_equations(report) if path in eq.cells]
 
 
 def equations_for_finding(report: Report, rule: str, cells: list[str]) -> list[Equation]:
