@@ -6,7 +6,6 @@ template.md §7 that contain a given cell, with the report's current numbers fil
 
 from __future__ import annotations
 
-
 from extractor.equations import Equation, report_equations
 from extractor.schema import CellValue, Report, get_cell
 from extractor.template_spec import cell_label
