@@ -17,6 +17,7 @@ from rich.progress import BarColumn, MofNCompleteColumn, Progress, SpinnerColumn
 from rich.table import Table
 
 from extractor.config import ENGINES
+from extractor.progress_lines import StepLines
 
 from evals.dataset import DEFAULT_SAMPLES_DIR, load_dirs
 from evals.report_md import METRICS, fmt, render_markdown
@@ -85,16 +86,22 @@ def eval_command(
         raise typer.Exit(2)
 
     options = EvalOptions(engines=engines, model=model, mutations=mutations, seed=seed)
-    with Progress(SpinnerColumn(), TextColumn("[bold]{task.description}"), BarColumn(), MofNCompleteColumn(),
-                  TimeElapsedColumn(), console=err, transient=False) as progress:
-        task = progress.add_task("评测 eval", total=total_steps(dataset, options))
+    if err.is_terminal:
+        with Progress(SpinnerColumn(), TextColumn("[bold]{task.description}"), BarColumn(), MofNCompleteColumn(),
+                      TimeElapsedColumn(), console=err, transient=False) as progress:
+            task = progress.add_task("评测 eval", total=total_steps(dataset, options))
 
-        def on_progress(description: str, advance: int) -> None:
-            progress.update(task, description=description, advance=advance)
+            def on_progress(description: str, advance: int) -> None:
+                progress.update(task, description=description, advance=advance)
 
+            with _sigterm_as_interrupt():
+                result = run_eval(dataset, options, on_progress)
+            progress.update(task, description="评测完成 done")
+    else:
+        # A log file or CI: a live bar would stay blank for the hours an LLM engine takes.
+        lines = StepLines(total_steps(dataset, options), lambda line: err.print(line, highlight=False, soft_wrap=True))
         with _sigterm_as_interrupt():
-            result = run_eval(dataset, options, on_progress)
-        progress.update(task, description="评测完成 done")
+            result = run_eval(dataset, options, lines.update)
 
     Console().print(_summary_table(result["engines"]))
     for name, metrics in result["engines"].items():

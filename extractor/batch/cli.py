@@ -27,6 +27,7 @@ from extractor.batch.inputs import SUPPORTED_EXTENSIONS, expand_inputs
 from extractor.batch.runner import BatchOutcome, BatchRunner, default_jobs, stop_on_interrupt
 from extractor.batch.store import RESULTS_NAME, STATUS_DUPLICATE, STATUS_FAILED, STATUS_NOT_A_REPORT, STATUS_OK, read_results
 from extractor.config import ENGINES, RunConfig
+from extractor.progress_lines import ThrottledLines
 
 USAGE_EXIT = 2
 INTERRUPTED_EXIT = 130
@@ -75,6 +76,38 @@ class RichBatchProgress:
 
     def __exit__(self, *exc: object) -> None:
         self.progress.stop()
+
+
+class LineBatchProgress:
+    """The same counts as plain lines, for a log file or CI where a live bar would print nothing."""
+
+    def __init__(self, console: Console, interval: float = 10.0) -> None:
+        self.console = console
+        self.counts = {STATUS_OK: 0, STATUS_FAILED: 0, STATUS_NOT_A_REPORT: 0, STATUS_DUPLICATE: 0, "skipped": 0}
+        self.total = 0
+        self.done = 0
+        self.lines = ThrottledLines(lambda line: console.print(line, highlight=False, soft_wrap=True), interval)
+
+    def start(self, total: int) -> None:
+        self.total = total
+        self.console.print(f"年报批处理 batch: {total} 个文件待读取 files to read", highlight=False)
+
+    def advance(self, status: str, path: Path) -> None:
+        self.counts[status] = self.counts.get(status, 0) + 1
+        if status == "skipped":
+            self.total = max(self.total - 1, 0)
+            return
+        self.done += 1
+        c = self.counts
+        detail = (f"成功 {c[STATUS_OK]} 失败 {c[STATUS_FAILED]} 非年报 {c[STATUS_NOT_A_REPORT]} "
+                  f"重复 {c[STATUS_DUPLICATE]} · {path.name}")
+        self.lines.tick(self.done, self.total, detail)
+
+    def __enter__(self) -> "LineBatchProgress":
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        return None
 
 
 def _usage_error(err: Console, zh: str, en: str) -> SystemExit:
@@ -187,7 +220,8 @@ def batch(
     if not expanded.files:
         raise _usage_error(err, "没有找到任何输入文件", "no input files found")
 
-    with RichBatchProgress(err) as progress:
+    progress_view = RichBatchProgress(err) if err.is_terminal else LineBatchProgress(err)
+    with progress_view as progress:
         runner = BatchRunner(expanded.files, out_dir, config, jobs=workers, resume=resume,
                              retry_failed=retry_failed, progress=progress)
 
