@@ -6,6 +6,7 @@ from extractor.checker import check, grounding_findings
 from extractor.findings import Evidence, Finding
 from extractor.grounding import ground
 from extractor.normalize import NormalizedText
+from extractor.plausibility import check_plausibility
 from extractor.prose import check_prose
 from extractor.reader.template_reader import locate
 from extractor.schema import Report
@@ -26,6 +27,7 @@ def verify(report: Report, source: NormalizedText | None, layout: DocumentLayout
     findings += grounding_findings(evidence, report)
     findings += check(report, evidence, layout)
     findings += check_prose(report, evidence, layout)
+    findings += check_plausibility(report, evidence, source.text if source is not None else None)
     # an equation whose operand the reader itself doubts is not proof of the agency's error
     doubted = {c for f in reader_findings or [] if f.attribution == "extraction" for c in f.cells}
     for f in findings:
