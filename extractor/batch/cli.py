@@ -149,6 +149,7 @@ def _summary_table(summary: BatchSummary, outcome: BatchOutcome) -> Table:
         ("失败 failed", summary.failed, "red"),
         ("非年报 not a report", summary.not_a_report, "red"),
         ("重复 duplicates", summary.duplicates, ""),
+        ("与上年度报告不衔接 year-to-year mismatches", summary.year_to_year, "yellow"),
     )
     for label, value, style in rows:
         table.add_row(label, str(value), style=style if value else "")

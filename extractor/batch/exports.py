@@ -16,6 +16,8 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
+from pydantic import ValidationError
+
 from extractor.batch.store import (
     STATUS_DUPLICATE,
     STATUS_FAILED,
@@ -23,6 +25,12 @@ from extractor.batch.store import (
     STATUS_OK,
     Record,
 )
+from extractor.findings import Finding
+from extractor.schema import Report
+from extractor.year_checks import YearReport, year_to_year
+
+_REPORT_KEYS = tuple(Report.model_fields)
+_DOUBT_STATUSES = {"mismatch", "unsupported"}
 
 REPORTS_CSV = "reports.csv"
 REPORTS_XLSX = "reports.xlsx"
@@ -117,6 +125,7 @@ class BatchSummary:
     failed: int = 0
     not_a_report: int = 0
     duplicates: int = 0
+    year_to_year: int = 0  # reports whose numbers do not continue the same agency's year before (R-Y1/R-Y2)
     failures: list[tuple[str, str, str]] = field(default_factory=list)  # (path, status, error)
 
 
@@ -124,6 +133,26 @@ class BatchSummary:
 class ExportTables:
     reports: list[Record]  # one per report (primary lines), duplicates folded in, sorted by path
     summary: BatchSummary
+    year_findings: dict[str, list[Finding]] = field(default_factory=dict)  # by path: R-Y1/R-Y2 against the year before
+
+
+def _year_report(record: Record) -> YearReport | None:
+    try:
+        report = Report.model_validate({k: record.get(k) for k in _REPORT_KEYS})
+    except ValidationError:
+        return None
+    evidence = record.get("evidence") or {}
+    doubted = {path for path, ev in evidence.items() if isinstance(ev, dict) and ev.get("status") in _DOUBT_STATUSES}
+    for f in record.get("findings") or []:
+        if f.get("attribution") == "extraction":
+            doubted.update(f.get("cells") or [])
+    return YearReport(key=str(record.get("source_path")), report=report, doubted=frozenset(doubted))
+
+
+def year_findings(reports: list[Record]) -> dict[str, list[Finding]]:
+    """R-Y1/R-Y2 for every read report whose agency also has a read report of the year before."""
+    items = [y for r in reports if r.get("status") == STATUS_OK and (y := _year_report(r)) is not None]
+    return year_to_year(items)
 
 
 def latest_by_path(records: Iterable[Record]) -> dict[str, Record]:
@@ -177,17 +206,20 @@ def build_tables(records: Iterable[Record]) -> ExportTables:
             summary.failures.append((row["source_path"], status, str(row.get("error") or "")))
     summary.failures.sort()
     reports = [primaries[p] for p in sorted(primaries)]
-    return ExportTables(reports=reports, summary=summary)
+    cross_year = year_findings(reports)
+    summary.year_to_year = len(cross_year)
+    return ExportTables(reports=reports, summary=summary, year_findings=cross_year)
 
 
 def report_rows(reports: list[Record]) -> list[list[Value]]:
     return [[getter(r) for _, getter in REPORT_COLUMNS] for r in reports]
 
 
-def finding_rows(reports: list[Record]) -> list[list[Value]]:
+def finding_rows(reports: list[Record], year_findings: dict[str, list[Finding]] | None = None) -> list[list[Value]]:
     rows: list[list[Value]] = []
     for r in reports:
-        for f in r.get("findings") or []:
+        extra = [f.model_dump(mode="json") for f in (year_findings or {}).get(str(r.get("source_path")), [])]
+        for f in [*(r.get("findings") or []), *extra]:
             rows.append([
                 r.get("source_path"), r.get("source_sha256"), r.get("agency"), r.get("year"),
                 f.get("rule"), f.get("authority"), f.get("severity"), f.get("attribution"),
@@ -264,7 +296,7 @@ class ExportPaths:
 def write_exports(out_dir: Path, records: Iterable[Record]) -> tuple[ExportPaths, BatchSummary]:
     tables = build_tables(records)
     reports = report_rows(tables.reports)
-    findings = finding_rows(tables.reports)
+    findings = finding_rows(tables.reports, tables.year_findings)
     paths = ExportPaths(out_dir / REPORTS_CSV, out_dir / REPORTS_XLSX, out_dir / FINDINGS_CSV)
     _write_csv(paths.reports_csv, [h for h, _ in REPORT_COLUMNS], reports)
     _write_csv(paths.findings_csv, FINDING_HEADERS, findings)
