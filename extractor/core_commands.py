@@ -5,7 +5,7 @@ from __future__ import annotations
 import json
 import sys
 from pathlib import Path
-from typing import Annotated, Optional
+from typing import Annotated, Any, Optional
 
 import typer
 from pydantic import ValidationError
@@ -13,11 +13,13 @@ from rich.console import Console
 
 from extractor.config import ENGINES, RunConfig
 from extractor.errors import NianbaoError
+from extractor.findings import Finding
 from extractor.ingest import load_path
 from extractor.pipeline import extract_document, recheck, sha256_text
 from extractor.render import print_result
 from extractor.result import ExtractionResult
 from extractor.schema import Report
+from extractor.year_checks import YearReport, agency_key, carry_over, stock
 
 err = Console(stderr=True)
 
@@ -74,25 +76,55 @@ def extract(
         print_result(result)
 
 
+def _read_report_json(path: Path) -> tuple[Report, dict[str, Any]]:
+    """A canonical report file and what else it carries (findings, evidence of an earlier run)."""
+    try:
+        data = json.loads(path.read_text(encoding="utf-8"))
+    except (OSError, UnicodeDecodeError, json.JSONDecodeError) as exc:
+        err.print(f"[bold red]error:[/] cannot read {path}: {exc}")
+        raise typer.Exit(2) from None
+    if not isinstance(data, dict):
+        err.print(f"[bold red]error:[/] {path} is not a canonical report (expected a JSON object)")
+        raise typer.Exit(2)
+    extras = {key: data.pop(key) for key in ("findings", "evidence", "meta", "source_text") if key in data}
+    try:
+        return Report.model_validate(data), extras
+    except ValidationError as exc:
+        err.print(f"[bold red]error:[/] {path} is not a canonical report:\n{exc}")
+        raise typer.Exit(2) from None
+
+
+def _doubted(extras: dict[str, Any]) -> frozenset[str]:
+    cells = {p for p, ev in (extras.get("evidence") or {}).items()
+             if isinstance(ev, dict) and ev.get("status") in ("mismatch", "unsupported")}
+    for f in extras.get("findings") or []:
+        if isinstance(f, dict) and f.get("attribution") == "extraction":
+            cells.update(f.get("cells") or [])
+    return frozenset(cells)
+
+
+def _against_previous(report: Report, doubted: frozenset[str], previous_path: Path) -> list[Finding]:
+    previous, extras = _read_report_json(previous_path)
+    if report.year is None or previous.year is None or report.year - previous.year != 1:
+        err.print(f"[yellow]note:[/] --previous {previous_path} is of year {previous.year}, this report of "
+                  f"{report.year}: R-Y1/R-Y2 compare consecutive years only, skipped")
+        return []
+    if report.agency and previous.agency and agency_key(report.agency) != agency_key(previous.agency):
+        err.print(f"[yellow]note:[/] comparing {report.agency} with {previous.agency} as you asked")
+    earlier = YearReport(key=str(previous_path), report=previous, doubted=_doubted(extras))
+    later = YearReport(key="this report", report=report, doubted=doubted)
+    return carry_over(earlier, later) + stock(earlier, later)
+
+
 def check(
     report_json: Annotated[Path, typer.Argument(help="Canonical report JSON (as `extract --json` writes it).")],
     source: Annotated[Optional[str], typer.Option("--source", help="The report's source text, for grounding.")] = None,
+    previous: Annotated[Optional[Path], typer.Option(
+        "--previous", help="The same agency's report of the year before (canonical JSON), for R-Y1/R-Y2.")] = None,
     as_json: Annotated[bool, typer.Option("--json", help="Print JSON instead of tables.")] = False,
 ) -> None:
     """Run grounding and the checker on an existing canonical report."""
-    try:
-        raw = report_json.read_text(encoding="utf-8")
-        data = json.loads(raw)
-    except (OSError, UnicodeDecodeError, json.JSONDecodeError) as exc:
-        err.print(f"[bold red]error:[/] cannot read {report_json}: {exc}")
-        raise typer.Exit(2) from None
-    for extra in ("findings", "evidence", "meta", "source_text"):
-        data.pop(extra, None) if isinstance(data, dict) else None
-    try:
-        report = Report.model_validate(data)
-    except ValidationError as exc:
-        err.print(f"[bold red]error:[/] {report_json} is not a canonical report:\n{exc}")
-        raise typer.Exit(2) from None
+    report, _ = _read_report_json(report_json)
     text: str | None = None
     if source:
         try:
@@ -100,6 +132,10 @@ def check(
         except NianbaoError as exc:
             _fail(exc)
     findings, evidence = recheck(report, text)
+    if previous is not None:
+        doubted = _doubted({"findings": [f.model_dump() for f in findings],
+                            "evidence": {k: v.model_dump() for k, v in evidence.items()}})
+        findings += _against_previous(report, doubted, previous)
     result = ExtractionResult(report=report, findings=findings, evidence=evidence, source_text=text or "",
                               source_sha256=sha256_text(text or ""), meta={"engine": "check"})
     if as_json:

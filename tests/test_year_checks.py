@@ -74,3 +74,29 @@ def test_agency_groups_join_a_qualified_name_only_when_unambiguous() -> None:
     assert groups["北京市朝阳区人民政府"] == "北京市朝阳区人民政府"  # two cities claim 朝阳区: join neither
     assert groups["长春市朝阳区人民政府"] == "长春市朝阳区人民政府"
     assert groups["上海市科委"] == "上海市科委"  # 「科委」 names no place
+
+
+def test_check_compares_with_the_previous_years_report(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    import json
+
+    t2023, t2024 = _texts()
+    source_2024 = tmp_path / "2024.txt"
+    source_2024.write_text(t2024.replace(NORMATIVE_2024, NORMATIVE_2024[:-1] + "9"), encoding="utf-8")
+    source_2023 = tmp_path / "2023.txt"
+    source_2023.write_text(t2023, encoding="utf-8")
+    paths = {}
+    for year, source in (("2023", source_2023), ("2024", source_2024)):
+        assert main(["extract", str(source), "--engine", "template", "--json"]) == 0
+        paths[year] = tmp_path / f"{year}.json"
+        paths[year].write_text(capsys.readouterr().out, encoding="utf-8")
+
+    assert main(["check", str(paths["2024"]), "--source", str(source_2024), "--previous", str(paths["2023"]), "--json"]) == 0
+    findings = json.loads(capsys.readouterr().out)["findings"]
+    (y2,) = [f for f in findings if f["rule"].startswith("R-Y")]
+    assert (y2["rule"], y2["expected"], y2["found"]) == ("R-Y2", 8, 9)
+
+    # the same year twice is no pair: nothing compared, and the user is told why
+    assert main(["check", str(paths["2024"]), "--previous", str(paths["2024"]), "--json"]) == 0
+    captured = capsys.readouterr()
+    assert not [f for f in json.loads(captured.out)["findings"] if f["rule"].startswith("R-Y")]
+    assert "consecutive years only" in captured.err
