@@ -26,7 +26,8 @@ def _v(values: Values, path: str) -> int:
     return value if isinstance(value, int) else 0
 
 
-def _attribution(cells: list[str], evidence: dict[str, Evidence]) -> str:
+def attribution_for(cells: list[str], evidence: dict[str, Evidence]) -> str:
+    """``extraction`` when any operand is not grounded (we may have misread it), else ``report``."""
     for c in cells:
         ev = evidence.get(c)
         if ev is not None and ev.status not in _GROUNDED:
@@ -51,7 +52,7 @@ def _equation(vals: Values, evidence: dict[str, Evidence], rule: str, authority:
         expected = right - (left - _v(vals, target))
     else:
         expected = left - (right - _v(vals, target))
-    attribution = _attribution(cells, evidence)
+    attribution = attribution_for(cells, evidence)
     blank_note = "（含空白单元格，按 0 计算）" if has_blank else ""
     return Finding(
         rule=rule, authority=authority, severity="warning" if has_blank else "error",  # type: ignore[arg-type]
@@ -88,7 +89,7 @@ def _check_domains(report: Report, evidence: dict[str, Evidence]) -> list[Findin
             bad = "不应为负数"
         if bad:
             out.append(Finding(rule=rule, authority=authority, severity="error",  # type: ignore[arg-type]
-                               attribution=_attribution([path], evidence),  # type: ignore[arg-type]
+                               attribution=attribution_for([path], evidence),  # type: ignore[arg-type]
                                cells=[path], expected=None, found=value, message=f"{cell_label(path)} {bad}（{value}）"))
     return out
 

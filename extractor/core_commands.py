@@ -19,7 +19,7 @@ from extractor.pipeline import extract_document, recheck, sha256_text
 from extractor.render import print_result
 from extractor.result import ExtractionResult
 from extractor.schema import Report
-from extractor.year_checks import YearReport, agency_key, carry_over, stock
+from extractor.year_checks import YearReport, agency_key, carry_over, doubted_cells, stock
 
 err = Console(stderr=True)
 
@@ -94,15 +94,6 @@ def _read_report_json(path: Path) -> tuple[Report, dict[str, Any]]:
         raise typer.Exit(2) from None
 
 
-def _doubted(extras: dict[str, Any]) -> frozenset[str]:
-    cells = {p for p, ev in (extras.get("evidence") or {}).items()
-             if isinstance(ev, dict) and ev.get("status") in ("mismatch", "unsupported")}
-    for f in extras.get("findings") or []:
-        if isinstance(f, dict) and f.get("attribution") == "extraction":
-            cells.update(f.get("cells") or [])
-    return frozenset(cells)
-
-
 def _against_previous(report: Report, doubted: frozenset[str], previous_path: Path) -> list[Finding]:
     previous, extras = _read_report_json(previous_path)
     if report.year is None or previous.year is None or report.year - previous.year != 1:
@@ -111,7 +102,7 @@ def _against_previous(report: Report, doubted: frozenset[str], previous_path: Pa
         return []
     if report.agency and previous.agency and agency_key(report.agency) != agency_key(previous.agency):
         err.print(f"[yellow]note:[/] comparing {report.agency} with {previous.agency} as you asked")
-    earlier = YearReport(key=str(previous_path), report=previous, doubted=_doubted(extras))
+    earlier = YearReport(key=str(previous_path), report=previous, doubted=doubted_cells(extras.get("findings") or [], extras.get("evidence") or {}))
     later = YearReport(key="this report", report=report, doubted=doubted)
     return carry_over(earlier, later) + stock(earlier, later)
 
@@ -133,8 +124,7 @@ def check(
             _fail(exc)
     findings, evidence = recheck(report, text)
     if previous is not None:
-        doubted = _doubted({"findings": [f.model_dump() for f in findings],
-                            "evidence": {k: v.model_dump() for k, v in evidence.items()}})
+        doubted = doubted_cells([f.model_dump() for f in findings], {k: v.model_dump() for k, v in evidence.items()})
         findings += _against_previous(report, doubted, previous)
     result = ExtractionResult(report=report, findings=findings, evidence=evidence, source_text=text or "",
                               source_sha256=sha256_text(text or ""), meta={"engine": "check"})

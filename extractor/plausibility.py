@@ -9,11 +9,10 @@ from __future__ import annotations
 
 import re
 
+from extractor.checker import attribution_for
 from extractor.findings import Evidence, Finding
-from extractor.schema import Report, get_cell
+from extractor.schema import Report, get_int
 from extractor.template_spec import cell_label
-
-_GROUNDED = {"grounded", "blank"}
 
 # 2019 table 二 items that print 上一年项目数量 and 本年增/减.
 _ITEMS_2019 = ("licensing", "other_services", "punishment", "coercion", "fees")
@@ -27,25 +26,6 @@ _COUNTY = re.compile(r"县|旗|(?<!自治)(?<!特别行政)区")
 _FEE_TEXT = re.compile(r"信息处理费|处理费|收费通知|缴费通知|收取.{0,8}费")
 
 
-def _attribution(cells: list[str], evidence: dict[str, Evidence]) -> str:
-    for c in cells:
-        ev = evidence.get(c)
-        if ev is not None and ev.status not in _GROUNDED:
-            return "extraction"
-    return "report"
-
-
-def _int(value: object) -> int | None:
-    return value if isinstance(value, int) else None
-
-
-def _safe_cell(report: Report, path: str) -> object:
-    try:
-        return get_cell(report, path)
-    except (KeyError, IndexError, AttributeError, ValueError):
-        return None
-
-
 def check_item_stock(report: Report, evidence: dict[str, Evidence]) -> list[Finding]:
     """R-Y3 (2019): 上一年项目数量 + 本年增/减 is the number of items this year and cannot be negative."""
     if report.template != "2019":
@@ -53,13 +33,13 @@ def check_item_stock(report: Report, evidence: dict[str, Evidence]) -> list[Find
     out: list[Finding] = []
     for item in _ITEMS_2019:
         prev_path, change_path = f"active_disclosure.{item}.prev_items", f"active_disclosure.{item}.change"
-        prev, change = _int(_safe_cell(report, prev_path)), _int(_safe_cell(report, change_path))
+        prev, change = get_int(report, prev_path), get_int(report, change_path)
         if prev is None or change is None or prev + change >= 0:
             continue
         cells = [prev_path, change_path]
         out.append(Finding(
             rule="R-Y3", authority="heuristic", severity="warning",
-            attribution=_attribution(cells, evidence),  # type: ignore[arg-type]
+            attribution=attribution_for(cells, evidence),  # type: ignore[arg-type]
             cells=cells, expected=None, found=prev + change,
             message=f"{cell_label(prev_path)}（{prev}）加{cell_label(change_path)}（{change}）为负数（{prev + change}），"
                     "本年项目数量不可能小于 0",
@@ -88,14 +68,14 @@ def check_regulations_power(report: Report, evidence: dict[str, Evidence]) -> li
         return []
     keys = ("issued", "in_force") if report.template == "2021" else ("made", "published", "total_published")
     paths = [f"active_disclosure.regulations.{k}" for k in keys]
-    nonzero = [(p, v) for p in paths if (v := _int(_safe_cell(report, p))) is not None and v > 0]
+    nonzero = [(p, v) for p in paths if (v := get_int(report, p)) is not None and v > 0]
     if not nonzero:
         return []
     cells = [p for p, _ in nonzero]
     shown = "、".join(f"{cell_label(p)} {v}" for p, v in nonzero)
     return [Finding(
         rule="R-P1", authority="heuristic", severity="warning",
-        attribution=_attribution(cells, evidence),  # type: ignore[arg-type]
+        attribution=attribution_for(cells, evidence),  # type: ignore[arg-type]
         cells=cells, expected=0, found=nonzero[0][1],
         message=f"{report.agency}看来是{level}机关，没有规章制定权，却填报了规章（{shown}）；"
                 "通常应为 0，可能误填了行政规范性文件或上级规章",
@@ -107,7 +87,7 @@ def check_fee_mentioned(report: Report, evidence: dict[str, Evidence], source_te
     if report.template != "2021" or not source_text or not report.applications:
         return []
     path = "applications.other_overdue_fee[6]"
-    total = _int(_safe_cell(report, path))
+    total = get_int(report, path)
     if total is None or total <= 0:
         return []
     # The table's own row label contains 「缴纳费用」; look only outside it.
@@ -116,7 +96,7 @@ def check_fee_mentioned(report: Report, evidence: dict[str, Evidence], source_te
         return []
     return [Finding(
         rule="R-P2", authority="heuristic", severity="info",
-        attribution=_attribution([path], evidence),  # type: ignore[arg-type]
+        attribution=attribution_for([path], evidence),  # type: ignore[arg-type]
         cells=[path], expected=None, found=total,
         message=f"表三「申请人逾期未按收费通知要求缴纳费用」为 {total} 件，说明发出过收费通知，"
                 "但正文没有提到信息处理费的收取情况",

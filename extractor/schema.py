@@ -236,6 +236,15 @@ def get_cell(report: Report, path: str) -> CellValue:
     return None if row_model is None else getattr(row_model, m.group(6))
 
 
+def get_int(report: Report, path: str) -> int | None:
+    """The cell's integer, or None where it is blank, not an integer, or not a cell of this template."""
+    try:
+        value = get_cell(report, path)
+    except (KeyError, IndexError, AttributeError):
+        return None
+    return value if isinstance(value, int) else None
+
+
 def set_cell(report: Report, path: str, value: CellValue) -> None:
     """Set one cell in place, creating its row if the report lacked it."""
     m = _PATH_RE.match(path)

@@ -10,13 +10,15 @@ from __future__ import annotations
 import re
 import unicodedata
 from dataclasses import dataclass, field
+from typing import Any
 
 from extractor.findings import Finding
-from extractor.schema import Report, get_cell
+from extractor.schema import Report, get_int
 from extractor.template_spec import APPLICANT_COLUMNS
 
 # Counts that carry over: 2021 B1 (规章, 行政规范性文件) has 本年制发 / 本年废止 / 现行有效.
 _STOCK_ROWS = {"regulations": "规章", "normative_documents": "行政规范性文件"}
+_DOUBT_STATUSES = {"mismatch", "unsupported"}
 
 
 @dataclass(frozen=True)
@@ -26,6 +28,15 @@ class YearReport:
     key: str
     report: Report
     doubted: frozenset[str] = field(default_factory=frozenset)
+
+
+def doubted_cells(findings: list[Any], evidence: dict[str, Any]) -> frozenset[str]:
+    """Cells a report's own check doubts (canonical JSON form): not grounded, or named by an extraction finding."""
+    cells = {path for path, ev in evidence.items() if isinstance(ev, dict) and ev.get("status") in _DOUBT_STATUSES}
+    for f in findings:
+        if isinstance(f, dict) and f.get("attribution") == "extraction":
+            cells.update(f.get("cells") or [])
+    return frozenset(cells)
 
 
 def agency_key(agency: str) -> str:
@@ -68,14 +79,6 @@ def agency_groups(keys: set[str]) -> dict[str, str]:
     return group
 
 
-def _int(report: Report, path: str) -> int | None:
-    try:
-        value = get_cell(report, path)
-    except (KeyError, IndexError, AttributeError, ValueError):
-        return None
-    return value if isinstance(value, int) else None
-
-
 def _attribution(cells: list[str], earlier: YearReport, later: YearReport) -> str:
     # A cell of either year that its own reading doubts makes the disagreement possibly ours.
     doubted = (later.doubted | earlier.doubted).intersection(cells)
@@ -88,8 +91,8 @@ def carry_over(earlier: YearReport, later: YearReport) -> list[Finding]:
     assert before.year is not None and after.year is not None
     differing: list[tuple[int, int, int]] = []
     for column in range(len(APPLICANT_COLUMNS)):
-        carried_in = _int(after, f"applications.carried_over[{column}]")
-        carried_out = _int(before, f"applications.carried_forward[{column}]")
+        carried_in = get_int(after, f"applications.carried_over[{column}]")
+        carried_out = get_int(before, f"applications.carried_forward[{column}]")
         if carried_in is not None and carried_out is not None and carried_in != carried_out:
             differing.append((column, carried_in, carried_out))
     if not differing:
@@ -116,8 +119,8 @@ def stock(earlier: YearReport, later: YearReport) -> list[Finding]:
     out: list[Finding] = []
     for row, label in _STOCK_ROWS.items():
         prefix = f"active_disclosure.{row}"
-        previous = _int(before, f"{prefix}.in_force")
-        issued, repealed, now = (_int(after, f"{prefix}.{k}") for k in ("issued", "repealed", "in_force"))
+        previous = get_int(before, f"{prefix}.in_force")
+        issued, repealed, now = (get_int(after, f"{prefix}.{k}") for k in ("issued", "repealed", "in_force"))
         if previous is None or issued is None or repealed is None or now is None:
             continue
         expected = previous + issued - repealed

@@ -27,10 +27,9 @@ from extractor.batch.store import (
 )
 from extractor.findings import Finding
 from extractor.schema import Report
-from extractor.year_checks import YearReport, year_to_year
+from extractor.year_checks import YearReport, doubted_cells, year_to_year
 
 _REPORT_KEYS = tuple(Report.model_fields)
-_DOUBT_STATUSES = {"mismatch", "unsupported"}
 
 REPORTS_CSV = "reports.csv"
 REPORTS_XLSX = "reports.xlsx"
@@ -141,12 +140,8 @@ def _year_report(record: Record) -> YearReport | None:
         report = Report.model_validate({k: record.get(k) for k in _REPORT_KEYS})
     except ValidationError:
         return None
-    evidence = record.get("evidence") or {}
-    doubted = {path for path, ev in evidence.items() if isinstance(ev, dict) and ev.get("status") in _DOUBT_STATUSES}
-    for f in record.get("findings") or []:
-        if f.get("attribution") == "extraction":
-            doubted.update(f.get("cells") or [])
-    return YearReport(key=str(record.get("source_path")), report=report, doubted=frozenset(doubted))
+    doubted = doubted_cells(record.get("findings") or [], record.get("evidence") or {})
+    return YearReport(key=str(record.get("source_path")), report=report, doubted=doubted)
 
 
 def year_findings(reports: list[Record]) -> dict[str, list[Finding]]:
