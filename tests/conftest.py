@@ -5,14 +5,19 @@ from pathlib import Path
 
 import pytest
 
-ROOT = Path(__file__).resolve().parents[1]
-SHARED = ROOT.parent / "shared"
+from tests.shared_data import ROOT, SHARED, SHARED_IS_ORIGINAL  # noqa: F401 - re-exported for the tests
 
 
 def _shared() -> Path:
-    if not SHARED.exists():
-        pytest.skip("../shared (seeds, gold, devset) is not next to this checkout")
     return SHARED
+
+
+def shared_file(*parts: str) -> Path:
+    """A file of ../shared; skips the test where only the evals/samples mirror exists and it lacks the file."""
+    path = SHARED.joinpath(*parts)
+    if not path.exists():
+        pytest.skip(f"{'/'.join(parts)} is only in ../shared, which is not beside this checkout")
+    return path
 
 
 @pytest.fixture(scope="session")
@@ -21,14 +26,10 @@ def shared_dir() -> Path:
 
 
 def seed_pairs() -> list[tuple[Path, Path]]:
-    if not SHARED.exists():
-        return []
     return [(t, SHARED / "gold" / (t.stem + ".json")) for t in sorted((SHARED / "seeds").glob("*.txt"))]
 
 
 def devset_pairs() -> list[tuple[Path, Path]]:
-    if not SHARED.exists():
-        return []
     return [(t, t.with_suffix(".json")) for t in sorted((SHARED / "devset").glob("d*.txt"))]
 
 

@@ -19,9 +19,10 @@ import pytest
 
 from extractor.batch.store import read_results
 from extractor.cli import main
+from tests.shared_data import SHARED
 
 REPO = Path(__file__).resolve().parents[1]
-SHARED = Path(os.environ.get("NIANBAO_SHARED", REPO.parent / "shared"))
+
 SOURCES = sorted((SHARED / "seeds").glob("*.txt")) + sorted((SHARED / "devset").glob("*.txt"))
 
 pytestmark = pytest.mark.skipif(not SOURCES, reason="shared seeds/devset not found")

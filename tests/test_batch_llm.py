@@ -12,9 +12,10 @@ import pytest
 
 from extractor.batch.store import read_results
 from extractor.cli import main
+from tests.shared_data import SHARED
 
 REPO = Path(__file__).resolve().parents[1]
-SEEDS = sorted((REPO.parent / "shared" / "seeds").glob("*.txt"))[:2]
+SEEDS = sorted((SHARED / "seeds").glob("*.txt"))[:2]
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 from openai_stub_server import StubOpenAI  # noqa: E402

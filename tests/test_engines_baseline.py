@@ -17,9 +17,9 @@ from extractor.errors import LLMError
 from extractor.normalize import normalize
 from extractor.schema import Report
 from extractor.sections import analyze_layout
+from tests.shared_data import SHARED
 
 T = TypeVar("T", bound=BaseModel)
-SHARED = Path(__file__).resolve().parents[2] / "shared"
 
 
 class OneShotLLM:

@@ -20,8 +20,8 @@ from extractor.prompting import load_examples
 from extractor.schema import Report, iter_cells, set_cell
 from extractor.sections import analyze_layout
 from fake_llm import CountingFactory, GoldLLM
+from tests.shared_data import SHARED
 
-SHARED = Path(__file__).resolve().parents[2] / "shared"
 
 
 def _load(name: str) -> tuple[str, Report]:

@@ -22,8 +22,8 @@ from extractor.schema import Report, iter_cells
 from extractor.sections import analyze_layout
 from extractor.verify import verify
 from fake_llm import CountingFactory, GoldLLM
+from tests.shared_data import SHARED
 
-SHARED = Path(__file__).resolve().parents[2] / "shared"
 SEED = "001_8d25aa58008aa371"
 
 FIRST_PASS = [

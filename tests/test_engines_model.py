@@ -20,10 +20,10 @@ from extractor.config import RunConfig
 from extractor.pipeline import extract_text
 from extractor.result import ExtractionResult
 from extractor.schema import Report, iter_cells
+from tests.shared_data import SHARED
 
 pytestmark = [pytest.mark.model, pytest.mark.slow]
 
-SHARED = Path(__file__).resolve().parents[2] / "shared"
 SEEDS = sorted((SHARED / "seeds").glob("*.txt"))
 FLAGGED = ("mismatch", "unsupported")
 

@@ -23,9 +23,10 @@ from extractor.llm_sections import (
     unit_of,
 )
 from extractor.schema import Report, iter_cells
+from tests.shared_data import SHARED
 
-GOLD = sorted((Path(__file__).resolve().parents[2] / "shared" / "gold").glob("*.json"))
-DEVSET = sorted((Path(__file__).resolve().parents[2] / "shared" / "devset").glob("*.json"))
+GOLD = sorted((SHARED / "gold").glob("*.json"))
+DEVSET = sorted((SHARED / "devset").glob("*.json"))
 
 
 def _all_specs() -> list:

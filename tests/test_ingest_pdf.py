@@ -12,6 +12,7 @@ import pytest
 
 from extractor.errors import InputError
 from extractor.ingest import load_bytes, load_path
+from tests.conftest import shared_file
 
 _PAGE_NUMBER = re.compile(r"^\s*-\s*\d+\s*-\s*$")
 
@@ -71,7 +72,7 @@ def test_d001_columns_line_up_and_the_page_number_stands_alone(d001: str) -> Non
 @pytest.mark.parametrize("name", ["d001", "d002", "d003"])
 def test_numbers_read_as_pdftotext_reads_them(shared_dir: Path, name: str) -> None:
     """Same numbers in the same order as the poppler text the gold was read from, in every section."""
-    mine = load_path(shared_dir / "devset" / f"{name}.pdf").text
+    mine = load_path(shared_file("devset", f"{name}.pdf")).text
     ref = (shared_dir / "devset" / f"{name}.txt").read_text(encoding="utf-8")
     assert _numbers(mine, "三、收到和处理", "五、") == _numbers(ref, "三、收到和处理", "五、")
     assert _numbers(mine, "二、主动公开", "三、收到和处理") == _numbers(ref, "二、主动公开", "三、收到和处理")

@@ -14,8 +14,10 @@ from render_formats import render
 
 from extractor.ingest import SourceDocument, load_bytes
 from extractor.template_spec import ALL_APPLICATION_LABELS
+from tests.conftest import shared_file
+from tests.shared_data import SHARED
 
-ROOT_SHARED = Path(__file__).resolve().parents[1].parent / "shared"
+
 GOLDS = ["gold/000_ec29f0aa88fb4260", "gold/001_8d25aa58008aa371", "gold/002_0792d5985b785f5a",
          "gold/003_2eb57d6c7113a5c1", "gold/004_08215283885fdb5e", "devset/d001", "devset/d002", "devset/d014"]
 FORMATS = ["html", "html-gb", "docx", "pdf"]
@@ -29,7 +31,7 @@ READER_GAPS: dict[tuple[str, str], str] = {
 
 
 def _gold(name: str) -> dict[str, Any]:
-    path = ROOT_SHARED / f"{name}.json"
+    path = SHARED / f"{name}.json"
     if not path.exists():
         pytest.skip("../shared is not next to this checkout")
     return json.loads(path.read_text(encoding="utf-8"))
@@ -132,5 +134,5 @@ def test_devset_pdfs_read_as_gold_through_the_pipeline(shared_dir: Path, name: s
     from extractor.ingest import load_path
     from extractor.pipeline import extract_document
 
-    result = extract_document(load_path(shared_dir / "devset" / f"{name}.pdf"))
+    result = extract_document(load_path(shared_file("devset", f"{name}.pdf")))
     assert result.report.canonical() == json.loads((shared_dir / "devset" / f"{name}.json").read_text(encoding="utf-8"))

@@ -13,8 +13,9 @@ import pytest
 from extractor.result import ExtractionResult
 from extractor.schema import Report, get_cell, iter_cells, set_cell
 from extractor.store import MIGRATIONS, CellEdit, ConflictError, ReviewStore, migrate
+from tests.shared_data import SHARED
 
-SHARED = Path("/work/shared")
+
 GOLD_001 = next((SHARED / "gold").glob("001_*.json"), None)
 SEED_001 = next((SHARED / "seeds").glob("001_*.txt"), None)
 

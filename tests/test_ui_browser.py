@@ -20,6 +20,7 @@ from pathlib import Path
 from typing import Any
 
 import pytest
+from tests.shared_data import SHARED
 
 pytestmark = [
     pytest.mark.browser,
@@ -32,7 +33,7 @@ CHROMIUM = "/usr/bin/chromium"
 CHROMIUM_ARGS = ["--headless", "--no-sandbox", "--disable-gpu", "--disable-background-networking",
                  "--disable-component-update", "--disable-sync", "--no-first-run"]
 REPO = Path(__file__).resolve().parents[1]
-SEED_001 = next((Path("/work/shared") / "seeds").glob("001_*.txt"), None)
+SEED_001 = next((SHARED / "seeds").glob("001_*.txt"), None)
 TIMEOUT_MS = 90_000
 
 

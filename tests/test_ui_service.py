@@ -18,8 +18,9 @@ from extractor.store import ConflictError, ReviewStore
 from ui import render
 from ui.equations import equations_for, format_equation
 from ui.service import ExtractionCancelled, ReviewService, parse_cell_value
+from tests.shared_data import SHARED
 
-SHARED = Path("/work/shared")
+
 SEED_001 = next((SHARED / "seeds").glob("001_*.txt"), None)
 GOLD_001 = next((SHARED / "gold").glob("001_*.json"), None)
 needs_seed = pytest.mark.skipif(SEED_001 is None or GOLD_001 is None, reason="shared seeds not present")
