@@ -32,15 +32,16 @@ sys.path.insert(0, str(REPO))
 from extractor.batch.runner import BatchOutcome, BatchRunner  # noqa: E402
 from extractor.config import RunConfig  # noqa: E402
 
-SHARED = REPO.parent / "shared"
+# the seeds and devset, as the repo carries them (evals/samples equals ../shared, tested)
+SAMPLES = REPO / "evals" / "samples"
 
 
 def make_corpus(root: Path, n: int) -> list[Path]:
     """``n`` distinct reports: the seeds and devset texts in turn, each with its own copy note, so that
     none is skipped as a duplicate."""
-    sources = sorted((SHARED / "seeds").glob("*.txt")) + sorted((SHARED / "devset").glob("*.txt"))
+    sources = sorted(SAMPLES.glob("*.txt"))
     if not sources:
-        raise SystemExit(f"no seeds/devset texts under {SHARED}")
+        raise SystemExit(f"no seeds/devset texts under {SAMPLES}")
     root.mkdir(parents=True, exist_ok=True)
     files = []
     for i in range(n):

@@ -24,7 +24,8 @@ from extractor.config import ENGINES, RunConfig  # noqa: E402
 from extractor.pipeline import extract_text  # noqa: E402
 from extractor.schema import Report, iter_cells  # noqa: E402
 
-SHARED = ROOT.parent / "shared"
+# the seeds as the repo carries them (evals/samples equals ../shared, tested): NAME.txt beside its gold NAME.json
+SAMPLES = ROOT / "evals" / "samples"
 
 
 def score(report: Report, gold: Report, evidence: dict[str, Any]) -> dict[str, int]:
@@ -47,7 +48,7 @@ def run(engines: list[str], seeds: list[Path], model: str | None, cached: bool) 
     rows: list[dict[str, Any]] = []
     for engine in engines:
         for seed in seeds:
-            gold_path = SHARED / "gold" / f"{seed.stem}.json"
+            gold_path = SAMPLES / f"{seed.stem}.json"
             gold = Report.model_validate(json.loads(gold_path.read_text(encoding="utf-8")))
             settings: dict[str, Any] = {"engine": engine, "use_cache": cached}
             if model:
@@ -103,7 +104,7 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--cached", action="store_true", help="use the LLM cache (measures a rerun)")
     parser.add_argument("--json", type=Path, help="also write the rows as JSON here")
     args = parser.parse_args(argv)
-    seeds = sorted((SHARED / "seeds").glob("*.txt"))
+    seeds = sorted(SAMPLES.glob("0*.txt"))
     if args.seed:
         seeds = [s for s in seeds if any(s.stem.startswith(p) for p in args.seed)]
     rows = run(args.engine or list(ENGINES), seeds, args.model, args.cached)

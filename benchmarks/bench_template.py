@@ -47,8 +47,8 @@ def main() -> None:
     parser = argparse.ArgumentParser()
     parser.add_argument("--rounds", type=int, default=20)
     args = parser.parse_args()
-    shared = ROOT.parent / "shared"
-    files = sorted((shared / "seeds").glob("*.txt")) + sorted((shared / "devset").glob("d*.txt"))
+    # the seeds and devset as the repo carries them (evals/samples equals ../shared, tested)
+    files = sorted((ROOT / "evals" / "samples").glob("*.txt"))
     texts = [f.read_text(encoding="utf-8") for f in files]
     config = RunConfig(engine="template")
     print(f"{len(texts)} reports (seeds + devset) × {args.rounds} rounds")
