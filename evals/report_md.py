@@ -32,6 +32,8 @@ METRICS: tuple[tuple[str, str, str], ...] = (
     ("tokens_in_per_report", "输入 tokens/份", "num"),
     ("tokens_out_per_report", "输出 tokens/份", "num"),
     ("retries", "重试 retries", "num"),
+    ("llm_calls_per_report", "模型调用/份 LLM calls per report", "num"),
+    ("cache_hits", "缓存命中 answers from the LLM cache", "num"),
 )
 
 # metrics where more is worse, for the "vs baseline" column
@@ -169,6 +171,10 @@ def render_markdown(result: dict[str, Any]) -> str:
         lines.append(f"- skipped `{problem['path']}`: {problem['reason']}")
     if result.get("load_problems"):
         lines.append("")
+    cached = [name for name, m in engines.items() if m.get("cache_hits")]
+    if cached:
+        lines += [f"Answers replayed from the LLM cache ({', '.join(cached)}) take no model time: those engines' "
+                  "秒/份 understate a cold run.", ""]
     if len(engines) > 1:
         lines += comparison_table(engines)
     lines += ["## 各引擎 Per engine", ""]

@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import random
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -255,6 +255,8 @@ def aggregate(engine: str, records: list[ReportRecord], mutation_summary: mut.Mu
         "tokens_out_per_report": mean(r.cost.tokens_out for r in records),
         "retries": sum(retries) if retries else None,
         "retries_per_report": mean(r.cost.retries for r in records),
+        "llm_calls_per_report": mean(r.cost.calls for r in records),
+        "cache_hits": _sum_present(r.cost.cache_hits for r in records),
         "counts": {
             "cells": cells.total, "cells_correct": cells.correct,
             "nonzero_cells": nonzero.total, "nonzero_correct": nonzero.correct, "gold_zero_cells": gold_zero,
@@ -262,6 +264,11 @@ def aggregate(engine: str, records: list[ReportRecord], mutation_summary: mut.Mu
             "attribution_checked": attribution.total, "attribution_correct": attribution.correct,
         },
     }
+
+
+def _sum_present(values: Iterable[float | None]) -> float | None:
+    present = [v for v in values if v is not None]
+    return sum(present) if present else None
 
 
 def run_eval(dataset: Dataset, options: EvalOptions, progress: ProgressFn | None = None) -> dict[str, Any]:

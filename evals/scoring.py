@@ -270,6 +270,9 @@ class Cost:
     tokens_in: float | None
     tokens_out: float | None
     retries: float | None
+    # model calls made, and answers replayed from the LLM cache (their seconds are not the model's)
+    calls: float | None = None
+    cache_hits: float | None = None
 
 
 def cost_from_meta(meta: Mapping[str, object], wall_seconds: float | None = None) -> Cost:
@@ -282,7 +285,9 @@ def cost_from_meta(meta: Mapping[str, object], wall_seconds: float | None = None
     tokens_in = next((v for m in sources if (v := _first_number(m, "tokens_in", "prompt_tokens", "input_tokens")) is not None), None)
     tokens_out = next((v for m in sources if (v := _first_number(m, "tokens_out", "completion_tokens", "output_tokens")) is not None), None)
     retries = next((v for m in sources if (v := _first_number(m, "retries", "reasks", "attempts_retried")) is not None), None)
-    return Cost(seconds if seconds is not None else wall_seconds, tokens_in, tokens_out, retries)
+    calls = _first_number(llm, "calls")
+    cache_hits = _first_number(llm, "cache_hits")
+    return Cost(seconds if seconds is not None else wall_seconds, tokens_in, tokens_out, retries, calls, cache_hits)
 
 
 def mean(values: Iterable[float | None]) -> float | None:

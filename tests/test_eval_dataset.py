@@ -100,6 +100,10 @@ def test_markdown_has_engine_tables_comparison_and_worst_cells() -> None:
     # the exactly-read report is not among the worst
     assert "template · d004" not in md
     assert md.index("baseline · d004") < md.index("template · 001")
+    assert "LLM cache" not in md  # nothing replayed, no caveat
+
+    baseline["cache_hits"] = 3
+    assert "Answers replayed from the LLM cache (baseline)" in render_markdown(result)
 
 
 @pytest.mark.skipif(not SHARED_IS_ORIGINAL, reason="compares evals/samples with ../shared, which is not beside this checkout")

@@ -165,9 +165,11 @@ def test_attribution_is_judged_against_the_rules_that_fail_on_gold() -> None:
 
 
 def test_cost_from_meta() -> None:
-    meta = {"timings_s": {"read": 1.0, "total": 2.5}, "llm": {"tokens_in": 1200, "tokens_out": 300, "retries": 2}}
+    meta = {"timings_s": {"read": 1.0, "total": 2.5},
+            "llm": {"tokens_in": 1200, "tokens_out": 300, "retries": 2, "calls": 3, "cache_hits": 1}}
     cost = cost_from_meta(meta, wall_seconds=9.0)
     assert (cost.seconds, cost.tokens_in, cost.tokens_out, cost.retries) == (2.5, 1200, 300, 2)
+    assert (cost.calls, cost.cache_hits) == (3, 1)
     bare = cost_from_meta({}, wall_seconds=0.75)
     assert (bare.seconds, bare.tokens_in, bare.tokens_out, bare.retries) == (0.75, None, None, None)
     openai_names = cost_from_meta({"llm": {"prompt_tokens": 10, "completion_tokens": 4}})
