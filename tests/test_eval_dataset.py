@@ -100,7 +100,7 @@ def test_markdown_has_engine_tables_comparison_and_worst_cells() -> None:
     # the exactly-read report is not among the worst
     assert "template · d004" not in md
     assert md.index("baseline · d004") < md.index("template · 001")
-    assert "LLM cache" not in md  # nothing replayed, no caveat
+    assert "Answers replayed" not in md  # nothing replayed, no caveat
 
     baseline["cache_hits"] = 3
     assert "Answers replayed from the LLM cache (baseline)" in render_markdown(result)
