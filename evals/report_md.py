@@ -25,6 +25,8 @@ METRICS: tuple[tuple[str, str, str], ...] = (
     ("template_accuracy", "模板 template", "pct"),
     ("flag_recall", "错误被标记率 flag recall", "pct"),
     ("flag_precision", "标记准确率 flag precision", "pct"),
+    ("flag_recall_with_equations", "含等式标记率 flag recall, equations' operands too", "pct"),
+    ("flag_precision_with_equations", "含等式标记准确率 flag precision, equations' operands too", "pct"),
     ("attribution_accuracy", "归因准确率 attribution accuracy", "pct"),
     ("mutation_detection", "变异检出率 mutation detection", "pct"),
     ("hallucination_detection", "幻觉检出率 hallucination detection", "pct"),

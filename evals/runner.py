@@ -113,6 +113,7 @@ class ReportRecord:
     attribution: list[AttributionCheck] | None
     cost: Cost
     agency_pred: str | None
+    flags_with_equations: FlagCounts | None = None  # flags counting every operand of a doubted equation
 
     @property
     def failed(self) -> bool:
@@ -132,6 +133,7 @@ class ReportRecord:
             "flag_recall": self.flags.recall if self.flags else None,
             "flag_precision": self.flags.precision if self.flags else None,
             "flag_counts": vars(self.flags) if self.flags else None,
+            "flag_counts_with_equations": vars(self.flags_with_equations) if self.flags_with_equations else None,
             "attribution": None if self.attribution is None else {
                 "checked": len(self.attribution), "correct": sum(a.correct for a in self.attribution),
                 "wrong": [vars(a) | {"cells": list(a.cells)} for a in self.attribution if not a.correct],
@@ -158,13 +160,14 @@ def score_result(engine: str, ctx: SampleContext, result: ExtractionResult | Non
     ok = result is not None and result.status == "ok"
     pred: Report | None = result.report if ok and result is not None else None
     score = score_report(sample.gold, pred)
-    flags = None
+    flags = flags_eq = None
     false_flags: list[str] = []
     flagged: set[str] = set()
     attribution = None
     if ok and result is not None:
         flagged = flagged_cells(result.findings, result.evidence)
         flags = flag_counts(score.comparisons, flagged)
+        flags_eq = flag_counts(score.comparisons, flagged_cells(result.findings, result.evidence, with_equations=True))
         false_flags = [c.path for c in score.comparisons if c.equal and c.path in flagged]
         keys = ctx.gold_keys
         if keys is not None:
@@ -175,7 +178,7 @@ def score_result(engine: str, ctx: SampleContext, result: ExtractionResult | Non
     cost = cost_from_meta(result.meta if result is not None else {}, wall)
     agency = result.report.agency if result is not None else None
     return ReportRecord(engine, sample.name, sample.source.name, status, error, score, flags, false_flags,
-                        flagged, attribution, cost, agency)
+                        flagged, attribution, cost, agency, flags_eq)
 
 
 def read_sample(engine: str, ctx: SampleContext, config: RunConfig) -> ReportRecord:
@@ -211,7 +214,7 @@ def _rate(num: int, den: int) -> float | None:
 def aggregate(engine: str, records: list[ReportRecord], mutation_summary: mut.MutationSummary | None) -> dict[str, Any]:
     cells, nonzero = Tally(), Tally()
     by_section = {s: Tally() for s in SECTIONS}
-    flags = FlagCounts()
+    flags, flags_eq = FlagCounts(), FlagCounts()
     attribution = Tally()
     false_nonzero = gold_zero = 0
     for r in records:
@@ -223,6 +226,8 @@ def aggregate(engine: str, records: list[ReportRecord], mutation_summary: mut.Mu
         gold_zero += r.score.gold_zero_cells
         if r.flags is not None:
             flags.merge(r.flags)
+        if r.flags_with_equations is not None:
+            flags_eq.merge(r.flags_with_equations)
         for a in r.attribution or []:
             attribution.add(a.correct)
     n = len(records)
@@ -240,6 +245,9 @@ def aggregate(engine: str, records: list[ReportRecord], mutation_summary: mut.Mu
         "seconds_per_report": mean(r.cost.seconds for r in records),
         # the rest
         "cell_accuracy_by_section": {sec: t.rate() for sec, t in by_section.items()},
+        # the wider net: every operand of an equation attributed to the extraction counts as flagged
+        "flag_recall_with_equations": flags_eq.recall if any(r.flags is not None for r in records) else None,
+        "flag_precision_with_equations": flags_eq.precision,
         "false_nonzero_rate": _rate(false_nonzero, gold_zero),
         "reports_failed": sum(r.failed for r in records),
         "failed_samples": [{"sample": r.sample, "status": r.status, "error": r.error} for r in records if r.failed],

@@ -15,6 +15,7 @@ from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
 from decimal import Decimal, InvalidOperation
 
+from extractor.equations import EQUATION_RULES
 from extractor.findings import Evidence, Finding
 from extractor.schema import CellValue, Report, iter_cells
 
@@ -172,12 +173,21 @@ def score_report(gold: Report, pred: Report | None) -> ReportScore:
 # ---- the checker's own quality
 
 
-def flagged_cells(findings: Iterable[Finding], evidence: Mapping[str, Evidence]) -> set[str]:
-    """Cells the checker doubts: grounding says mismatch/unsupported, or an extraction finding names it."""
+def flagged_cells(findings: Iterable[Finding], evidence: Mapping[str, Evidence], *,
+                  with_equations: bool = False) -> set[str]:
+    """Cells the checker doubts: grounding says mismatch/unsupported, or an extraction finding names the cell.
+
+    A failed equation attributed to the extraction names all its operands; by default it flags none of
+    them (its doubted operands are already flagged by grounding or by the reader). ``with_equations``
+    counts every operand too: the wider net a reviewer sees as 「所在等式不成立」.
+    """
     flagged = {path for path, ev in evidence.items() if ev.status in FLAGGING_STATUSES}
     for finding in findings:
-        if finding.attribution == "extraction":
-            flagged.update(finding.cells)
+        if finding.attribution != "extraction":
+            continue
+        if finding.rule in EQUATION_RULES and not with_equations:
+            continue
+        flagged.update(finding.cells)
     return flagged
 
 

@@ -18,6 +18,10 @@ from extractor.template_spec import (
 )
 
 
+# A failed one of these names every operand: "one of these cells is off", not "this cell is off".
+EQUATION_RULES: frozenset[str] = frozenset({"R3.1", "R3.2", "R3.3", "R4.1"})
+
+
 @dataclass(frozen=True)
 class Equation:
     rule: str

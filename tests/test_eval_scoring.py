@@ -141,6 +141,11 @@ def test_flag_recall_and_precision_on_handmade_evidence() -> None:
     # flags on a path neither report has are not counted
     assert flag_counts(comparisons, {"applications.total[0]"}).flagged == 0
 
+    # a failed equation blamed on the extraction names all its operands: only the wider net counts them
+    doubted_sum = findings + [finding("R4.1", [R + "upheld", R + "pending", R + "total"], attribution="extraction")]
+    assert flagged_cells(doubted_sum, evidence) == flagged
+    assert flagged_cells(doubted_sum, evidence, with_equations=True) == flagged | {R + "pending", R + "total"}
+
 
 def test_attribution_is_judged_against_the_rules_that_fail_on_gold() -> None:
     gold_findings = [
