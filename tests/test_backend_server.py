@@ -101,6 +101,19 @@ def test_command_listens_on_loopback_only(tmp_path):
     assert cmd[cmd.index("--n_threads") + 1] == "2"
 
 
+def test_prompt_prefix_cache_is_on_by_default_and_can_be_switched_off(tmp_path, monkeypatch):
+    server = LlamaServer(tmp_path / "m.gguf", "m", tmp_path, n_threads=1)
+    monkeypatch.delenv("NIANBAO_PROMPT_CACHE_MB", raising=False)
+    cmd = server.command(1234)
+    assert cmd[cmd.index("--cache") + 1] == "True" and cmd[cmd.index("--cache_type") + 1] == "ram"
+    assert int(cmd[cmd.index("--cache_size") + 1]) == 4 << 30
+    monkeypatch.setenv("NIANBAO_PROMPT_CACHE_MB", "512")
+    cmd = server.command(1234)
+    assert int(cmd[cmd.index("--cache_size") + 1]) == 512 << 20
+    monkeypatch.setenv("NIANBAO_PROMPT_CACHE_MB", "0")
+    assert "--cache" not in server.command(1234)
+
+
 def test_a_server_that_dies_mid_request_is_not_retried_and_is_restarted_next_time(tmp_path):
     from pydantic import BaseModel, SecretStr
 
