@@ -145,6 +145,7 @@ class ReportRecord:
             "false_flags": self.false_flags,
             "seconds": self.cost.seconds, "tokens_in": self.cost.tokens_in,
             "tokens_out": self.cost.tokens_out, "retries": self.cost.retries,
+            "llm_calls": self.cost.calls, "cache_hits": self.cost.cache_hits,
         }
 
 

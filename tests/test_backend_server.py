@@ -106,7 +106,8 @@ def test_prompt_prefix_cache_is_on_by_default_and_can_be_switched_off(tmp_path, 
     monkeypatch.delenv("NIANBAO_PROMPT_CACHE_MB", raising=False)
     cmd = server.command(1234)
     assert cmd[cmd.index("--cache") + 1] == "True" and cmd[cmd.index("--cache_type") + 1] == "ram"
-    assert int(cmd[cmd.index("--cache_size") + 1]) == 4 << 30
+    assert int(cmd[cmd.index("--cache_size") + 1]) == 3 << 30
+    assert cmd[cmd.index("--logits_all") + 1] == "False"
     monkeypatch.setenv("NIANBAO_PROMPT_CACHE_MB", "512")
     cmd = server.command(1234)
     assert int(cmd[cmd.index("--cache_size") + 1]) == 512 << 20

@@ -59,18 +59,19 @@ def default_threads() -> int:
 
 
 def prompt_cache_bytes() -> int:
-    """Bytes of llama.cpp states kept for prompt prefixes: ``NIANBAO_PROMPT_CACHE_MB`` (0: off), else 4 GiB.
+    """Bytes of llama.cpp states kept for prompt prefixes: ``NIANBAO_PROMPT_CACHE_MB`` (0: off), else 3 GiB.
 
     Every section call starts with the same system prompt and JSON schema (thousands of tokens for the
     2019 table 二 or the baseline's whole report), and on a CPU reading the prompt costs more than writing
     the answer (~30 prompt tokens/s on 2 cores). The server keeps the state after each call and restarts
     the next call from the longest matching prefix, so those tokens are read once per section, not once
-    per report. A state holds the prefix's KV cache plus a logits buffer, a few hundred MB each.
+    per report. A state holds the prefix's KV cache plus a logits buffer, about 400 MB for the 1.5B
+    model, so the default keeps the last seven or so: one per kind of call of a report.
     """
     raw = os.environ.get("NIANBAO_PROMPT_CACHE_MB", "").strip()
     if raw.isdigit():
         return int(raw) << 20
-    return 4 << 30
+    return 3 << 30
 
 
 def free_port() -> int:
@@ -91,6 +92,11 @@ def watch():
         time.sleep(1.0)
     os._exit(0)
 threading.Thread(target=watch, daemon=True).start()
+# llama-cpp-python's RAM prompt cache counts only the llama.cpp part of a saved state toward its
+# capacity, not the logits copy beside it (hundreds of MB each): left alone it grew past 20 GB.
+import llama_cpp.llama_cache as _cache
+_cache.LlamaRAMCache.cache_size = property(lambda self: sum(
+    s.llama_state_size + s.scores.nbytes + s.input_ids.nbytes for s in self.cache_state.values()))
 runpy.run_module("llama_cpp.server", run_name="__main__", alter_sys=True)
 """
 
@@ -148,6 +154,9 @@ class LlamaServer:
             "--n_threads", str(self.n_threads),
             "--n_threads_batch", str(self.n_threads),
             "--verbose", "False",
+            # The server's default keeps logits for every position of the context (n_ctx x vocabulary
+            # floats: 5 GB at 8192 tokens); nothing here reads logits.
+            "--logits_all", "False",
         ] + self._cache_args()
 
     def _cache_args(self) -> list[str]:
