@@ -55,7 +55,9 @@ def ground(report: Report, norm: NormalizedText | None, smap: SourceMap | None,
     for path, value in iter_cells(report):
         reader = producers.get(path)
         cell = smap.cells.get(path) if smap is not None else None
-        if value is not None and norm is not None and smap is not None and (cell is None or cell.match in ("uncertain", "ambiguous")):
+        # A row the reader read but whose column it cannot place: the row printing the value is some
+        # evidence. Not for a glued run that splits several ways: there a row "prints" every digit string.
+        if value is not None and norm is not None and smap is not None and (cell is None or cell.match == "uncertain"):
             in_row = _in_row(smap, path, value)
             if in_row is not None and (cell is None or not _same(value, cell.value)):
                 s, e = norm.span_to_original(in_row[0], in_row[1])
@@ -87,13 +89,16 @@ def ground(report: Report, norm: NormalizedText | None, smap: SourceMap | None,
             evidence[path] = Evidence(status="unsupported", start=start, end=end, text=text, reader=reader,
                                       source_value=str(source_value), note="the cell's position in its row is uncertain")
             continue
+        if cell.match == "ambiguous" and (_same(value, source_value) or any(_same(value, c) for c in cell.candidates)):
+            # The run splits more than one way: whichever split a reader picks, the text does not prove it.
+            evidence[path] = Evidence(status="unsupported", start=start, end=end, text=text, reader=reader,
+                                      match="split", source_value=str(source_value),
+                                      note="one of the possible splits of a glued run; the text does not decide")
+            continue
         if _same(value, source_value):
-            kind = "split" if cell.match in ("split", "ambiguous") else "exact"
+            kind = "split" if cell.match == "split" else "exact"
             evidence[path] = Evidence(status="grounded", start=start, end=end, text=text, reader=reader, match=kind,
                                       note=cell.note)
-        elif cell.match == "ambiguous" and any(_same(value, c) for c in cell.candidates):
-            evidence[path] = Evidence(status="grounded", start=start, end=end, text=text, reader=reader,
-                                      match="split", note="one of the possible splits of a glued run")
         else:
             evidence[path] = Evidence(status="mismatch", start=start, end=end, text=text, reader=reader,
                                       source_value=str(source_value))
