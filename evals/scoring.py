@@ -16,7 +16,7 @@ from dataclasses import dataclass, field
 from decimal import Decimal, InvalidOperation
 
 from extractor.equations import EQUATION_RULES
-from extractor.findings import Evidence, Finding
+from extractor.findings import Evidence, Finding, doubted_cells
 from extractor.schema import CellValue, Report, iter_cells
 
 SECTIONS: tuple[str, ...] = ("二", "三", "四")
@@ -25,8 +25,6 @@ _SECTION_OF_PREFIX: dict[str, str] = {
     "applications": "三",
     "review_litigation": "四",
 }
-
-FLAGGING_STATUSES: frozenset[str] = frozenset({"mismatch", "unsupported"})
 
 # Checker rules (template.md §7: R2.1, R3.1 … R4.2, R-T1, R-F1 …), as opposed to grounding findings.
 _RULE_ID = re.compile(r"^R(\d|-)")
@@ -181,14 +179,7 @@ def flagged_cells(findings: Iterable[Finding], evidence: Mapping[str, Evidence],
     them (its doubted operands are already flagged by grounding or by the reader). ``with_equations``
     counts every operand too: the wider net a reviewer sees as 「所在等式不成立」.
     """
-    flagged = {path for path, ev in evidence.items() if ev.status in FLAGGING_STATUSES}
-    for finding in findings:
-        if finding.attribution != "extraction":
-            continue
-        if finding.rule in EQUATION_RULES and not with_equations:
-            continue
-        flagged.update(finding.cells)
-    return flagged
+    return doubted_cells(findings, evidence, skip_rules=frozenset() if with_equations else EQUATION_RULES)
 
 
 @dataclass

@@ -13,13 +13,13 @@ from rich.console import Console
 
 from extractor.config import ENGINES, RunConfig
 from extractor.errors import NianbaoError
-from extractor.findings import Finding
+from extractor.findings import Finding, doubted_cells, doubted_cells_of_json
 from extractor.ingest import load_path
 from extractor.pipeline import extract_document, recheck, sha256_text
 from extractor.render import print_result
 from extractor.result import ExtractionResult
 from extractor.schema import Report
-from extractor.year_checks import YearReport, agency_key, carry_over, doubted_cells, stock
+from extractor.year_checks import YearReport, agency_key, carry_over, stock
 
 err = Console(stderr=True)
 
@@ -102,7 +102,8 @@ def _against_previous(report: Report, doubted: frozenset[str], previous_path: Pa
         return []
     if report.agency and previous.agency and agency_key(report.agency) != agency_key(previous.agency):
         err.print(f"[yellow]note:[/] comparing {report.agency} with {previous.agency} as you asked")
-    earlier = YearReport(key=str(previous_path), report=previous, doubted=doubted_cells(extras.get("findings") or [], extras.get("evidence") or {}))
+    doubted_before = doubted_cells_of_json(extras.get("findings") or [], extras.get("evidence") or {})
+    earlier = YearReport(key=str(previous_path), report=previous, doubted=frozenset(doubted_before))
     later = YearReport(key="this report", report=report, doubted=doubted)
     return carry_over(earlier, later) + stock(earlier, later)
 
@@ -124,8 +125,7 @@ def check(
             _fail(exc)
     findings, evidence = recheck(report, text)
     if previous is not None:
-        doubted = doubted_cells([f.model_dump() for f in findings], {k: v.model_dump() for k, v in evidence.items()})
-        findings += _against_previous(report, doubted, previous)
+        findings += _against_previous(report, frozenset(doubted_cells(findings, evidence)), previous)
     result = ExtractionResult(report=report, findings=findings, evidence=evidence, source_text=text or "",
                               source_sha256=sha256_text(text or ""), meta={"engine": "check"})
     if as_json:

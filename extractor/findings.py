@@ -2,7 +2,8 @@
 
 from __future__ import annotations
 
-from typing import Literal
+from collections.abc import Iterable, Mapping
+from typing import Any, Literal
 
 from pydantic import BaseModel, ConfigDict
 
@@ -42,3 +43,24 @@ class Finding(BaseModel):
 
     def key(self) -> tuple[str, tuple[str, ...], str]:
         return (self.rule, tuple(self.cells), self.message)
+
+
+# Grounding statuses that doubt a cell's reading.
+DOUBT_STATUSES: frozenset[str] = frozenset({"mismatch", "unsupported"})
+
+
+def doubted_cells(findings: Iterable[Finding], evidence: Mapping[str, Evidence],
+                  skip_rules: frozenset[str] = frozenset()) -> set[str]:
+    """Cells we may have misread: grounding doubts them, or a finding attributed to the extraction names
+    them (except findings of ``skip_rules``)."""
+    cells = {path for path, ev in evidence.items() if ev.status in DOUBT_STATUSES}
+    for finding in findings:
+        if finding.attribution == "extraction" and finding.rule not in skip_rules:
+            cells.update(finding.cells)
+    return cells
+
+
+def doubted_cells_of_json(findings: Iterable[Mapping[str, Any]], evidence: Mapping[str, Mapping[str, Any]]) -> set[str]:
+    """``doubted_cells`` of a stored result (canonical JSON's ``findings`` and ``evidence``), unvalidated."""
+    return doubted_cells([Finding.model_construct(**f) for f in findings],
+                         {path: Evidence.model_construct(**ev) for path, ev in evidence.items()})

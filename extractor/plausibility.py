@@ -18,9 +18,10 @@ from extractor.template_spec import cell_label
 _ITEMS_2019 = ("licensing", "other_services", "punishment", "coercion", "fees")
 
 # Bodies without rule-making power (立法法): townships and streets, and county-level bodies. 「区」 is a
-# county-level district except in 自治区 (a province) — 「地区」 is a prefecture, also without that power.
+# county-level district except in 自治区 (a province) and 特别行政区, which are removed before the search;
+# 「地区」 is a prefecture, also without that power.
 _TOWNSHIP = re.compile(r"(乡|镇|街道|苏木)(人民政府|办事处|党委|政府)?$|街道办事处|乡人民政府|镇人民政府")
-_COUNTY = re.compile(r"县|旗|(?<!自治)(?<!特别行政)区")
+_COUNTY = re.compile(r"[县旗区]")
 
 # R-P2: a fee notice that went unpaid implies the report mentions the 信息处理费 somewhere in its prose.
 _FEE_TEXT = re.compile(r"信息处理费|处理费|收费通知|缴费通知|收取.{0,8}费")

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import json
 import re
+from collections.abc import Mapping
 from functools import lru_cache
 from typing import Annotated, Any, Literal
 
@@ -234,6 +235,11 @@ def get_cell(report: Report, path: str) -> CellValue:
     section = getattr(report, m.group(4))
     row_model = None if section is None else getattr(section, m.group(5), None)
     return None if row_model is None else getattr(row_model, m.group(6))
+
+
+def report_from_record(record: Mapping[str, Any]) -> Report:
+    """The report inside a record that carries more beside it (findings, evidence, meta, batch fields)."""
+    return Report.model_validate({k: record.get(k) for k in Report.model_fields})
 
 
 def get_int(report: Report, path: str) -> int | None:

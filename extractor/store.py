@@ -23,7 +23,7 @@ from pathlib import Path
 from typing import Any
 
 from extractor.errors import NianbaoError
-from extractor.schema import Report, iter_cells
+from extractor.schema import Report, iter_cells, report_from_record
 from extractor.template_spec import cell_label
 
 CellValue = int | str | None
@@ -488,9 +488,8 @@ def _edit_dict(e: StoredEdit) -> dict[str, Any]:
 
 
 def _machine_values(machine: dict[str, Any]) -> dict[str, CellValue]:
-    keys = ("agency", "year", "template", "active_disclosure", "applications", "review_litigation")
     try:
-        report = Report.model_validate({k: machine.get(k) for k in keys})
+        report = report_from_record(machine)
     except Exception:  # a machine run that failed has no usable report; every value then counts as edited
         return {}
     return dict(iter_cells(report))

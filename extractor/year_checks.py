@@ -10,7 +10,6 @@ from __future__ import annotations
 import re
 import unicodedata
 from dataclasses import dataclass, field
-from typing import Any
 
 from extractor.findings import Finding
 from extractor.schema import Report, get_int
@@ -18,7 +17,6 @@ from extractor.template_spec import APPLICANT_COLUMNS
 
 # Counts that carry over: 2021 B1 (规章, 行政规范性文件) has 本年制发 / 本年废止 / 现行有效.
 _STOCK_ROWS = {"regulations": "规章", "normative_documents": "行政规范性文件"}
-_DOUBT_STATUSES = {"mismatch", "unsupported"}
 
 
 @dataclass(frozen=True)
@@ -28,15 +26,6 @@ class YearReport:
     key: str
     report: Report
     doubted: frozenset[str] = field(default_factory=frozenset)
-
-
-def doubted_cells(findings: list[Any], evidence: dict[str, Any]) -> frozenset[str]:
-    """Cells a report's own check doubts (canonical JSON form): not grounded, or named by an extraction finding."""
-    cells = {path for path, ev in evidence.items() if isinstance(ev, dict) and ev.get("status") in _DOUBT_STATUSES}
-    for f in findings:
-        if isinstance(f, dict) and f.get("attribution") == "extraction":
-            cells.update(f.get("cells") or [])
-    return frozenset(cells)
 
 
 def agency_key(agency: str) -> str:

@@ -40,6 +40,14 @@ class _RateColumn(ProgressColumn):
         return Text("-- 份/秒" if not speed else f"{speed:.2f} 份/秒", style="cyan")
 
 
+def _new_counts() -> dict[str, int]:
+    return {STATUS_OK: 0, STATUS_FAILED: 0, STATUS_NOT_A_REPORT: 0, STATUS_DUPLICATE: 0, "skipped": 0}
+
+
+def _counts_text(c: dict[str, int]) -> str:
+    return f"成功 {c[STATUS_OK]} 失败 {c[STATUS_FAILED]} 非年报 {c[STATUS_NOT_A_REPORT]} 重复 {c[STATUS_DUPLICATE]}"
+
+
 class RichBatchProgress:
     """A progress bar whose total is the work left: files skipped by --resume leave the total, so the
     rate and ETA describe only files actually read."""
@@ -50,13 +58,12 @@ class RichBatchProgress:
             TimeElapsedColumn(), TextColumn("剩余"), TimeRemainingColumn(), TextColumn("{task.fields[counts]}"),
             console=console, transient=False,
         )
-        self.counts = {STATUS_OK: 0, STATUS_FAILED: 0, STATUS_NOT_A_REPORT: 0, STATUS_DUPLICATE: 0, "skipped": 0}
+        self.counts = _new_counts()
         self.task_id = self.progress.add_task("batch", total=0, counts="", start=False)
 
     def _counts_text(self) -> str:
         c = self.counts
-        text = f"成功 {c[STATUS_OK]} 失败 {c[STATUS_FAILED]} 非年报 {c[STATUS_NOT_A_REPORT]} 重复 {c[STATUS_DUPLICATE]}"
-        return text + (f" 已完成跳过 {c['skipped']}" if c["skipped"] else "")
+        return _counts_text(c) + (f" 已完成跳过 {c['skipped']}" if c["skipped"] else "")
 
     def start(self, total: int) -> None:
         self.progress.update(self.task_id, total=total, counts=self._counts_text())
@@ -83,7 +90,7 @@ class LineBatchProgress:
 
     def __init__(self, console: Console, interval: float = 10.0) -> None:
         self.console = console
-        self.counts = {STATUS_OK: 0, STATUS_FAILED: 0, STATUS_NOT_A_REPORT: 0, STATUS_DUPLICATE: 0, "skipped": 0}
+        self.counts = _new_counts()
         self.total = 0
         self.done = 0
         self.lines = ThrottledLines(lambda line: console.print(line, highlight=False, soft_wrap=True), interval)
@@ -98,10 +105,7 @@ class LineBatchProgress:
             self.total = max(self.total - 1, 0)
             return
         self.done += 1
-        c = self.counts
-        detail = (f"成功 {c[STATUS_OK]} 失败 {c[STATUS_FAILED]} 非年报 {c[STATUS_NOT_A_REPORT]} "
-                  f"重复 {c[STATUS_DUPLICATE]} · {path.name}")
-        self.lines.tick(self.done, self.total, detail)
+        self.lines.tick(self.done, self.total, f"{_counts_text(self.counts)} · {path.name}")
 
     def __enter__(self) -> "LineBatchProgress":
         return self

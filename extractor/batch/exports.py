@@ -25,11 +25,10 @@ from extractor.batch.store import (
     STATUS_OK,
     Record,
 )
-from extractor.findings import Finding
-from extractor.schema import Report
-from extractor.year_checks import YearReport, doubted_cells, year_to_year
+from extractor.findings import Finding, doubted_cells_of_json
+from extractor.schema import report_from_record
+from extractor.year_checks import YearReport, year_to_year
 
-_REPORT_KEYS = tuple(Report.model_fields)
 
 REPORTS_CSV = "reports.csv"
 REPORTS_XLSX = "reports.xlsx"
@@ -137,11 +136,11 @@ class ExportTables:
 
 def _year_report(record: Record) -> YearReport | None:
     try:
-        report = Report.model_validate({k: record.get(k) for k in _REPORT_KEYS})
+        report = report_from_record(record)
     except ValidationError:
         return None
-    doubted = doubted_cells(record.get("findings") or [], record.get("evidence") or {})
-    return YearReport(key=str(record.get("source_path")), report=report, doubted=doubted)
+    doubted = doubted_cells_of_json(record.get("findings") or [], record.get("evidence") or {})
+    return YearReport(key=str(record.get("source_path")), report=report, doubted=frozenset(doubted))
 
 
 def year_findings(reports: list[Record]) -> dict[str, list[Finding]]:
