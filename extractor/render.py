@@ -20,6 +20,10 @@ from extractor.template_spec import (
 _STYLE = {"grounded": "", "blank": "dim", "mismatch": "bold red", "unsupported": "bold magenta"}
 
 
+# The applicant columns as 政务公开 offices abbreviate them in their own summary tables.
+_SHORT_COLUMN: dict[str, str] = {"商业企业": "商业", "科研机构": "科研", "社会公益组织": "公益", "法律服务机构": "法律"}
+
+
 def _cell(value: object, path: str, evidence: dict[str, Evidence], failed: set[str]) -> Text:
     shown = "—" if value is None else str(value)
     ev = evidence.get(path)
@@ -56,17 +60,20 @@ def render_result(result: ExtractionResult) -> Group:
         parts.append(t2)
 
     if r.applications is not None:
-        t3 = Table(title="三、收到和处理政府信息公开申请情况", title_justify="left")
-        t3.add_column("", min_width=16, no_wrap=True, overflow="ellipsis")
+        # Full applicant names do not fit eight columns into 80 characters: rich cut them to 「自…」「商…」.
+        t3 = Table(title="三、收到和处理政府信息公开申请情况", title_justify="left",
+                   caption="列：" + "、".join(APPLICANT_COLUMNS), caption_justify="left")
+        t3.add_column("", min_width=16, max_width=24, no_wrap=True, overflow="ellipsis")
         for col in APPLICANT_COLUMNS:
-            t3.add_column(col, justify="right")
+            short = _SHORT_COLUMN.get(col, col)
+            t3.add_column(short, justify="right", no_wrap=True, min_width=2 * len(short))
         for key in r.application_keys():
             row = r.applications.get(key)
             label = ALL_APPLICATION_LABELS[key].split(" ")[-1]
             if row is None:
                 t3.add_row(label, *[Text("—", style="dim")] * 7)
                 continue
-            t3.add_row(label[:18], *[_cell(v, f"applications.{key}[{i}]", ev, failed) for i, v in enumerate(row)])
+            t3.add_row(label, *[_cell(v, f"applications.{key}[{i}]", ev, failed) for i, v in enumerate(row)])
         parts.append(t3)
 
     if r.review_litigation is not None:

@@ -89,3 +89,14 @@ def test_check_command_round_trip(tmp_path: Path, shared_dir: Path, capsys: pyte
     report.write_text(json.dumps(data, ensure_ascii=False), encoding="utf-8")
     code, out = _run(["check", str(report), "--source", str(seed), "--json"], capsys)
     assert code == 0 and '"rule": "G1"' in out and "applications.total[0]" in out
+
+
+def test_table_three_fits_an_80_column_terminal(shared_dir: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    seed = next((shared_dir / "seeds").glob("001_*.txt"))
+    assert main(["extract", str(seed), "--engine", "template"]) == 0
+    out = capsys.readouterr().out
+    header = next(line for line in out.splitlines() if "自然人" in line and "总计" in line)
+    for short in ("自然人", "商业", "科研", "公益", "法律", "其他", "总计"):
+        assert f" {short} " in header
+    assert "…" not in header
+    assert "列：自然人、商业企业、科研机构、社会公益组织、法律服务机构、其他、总计" in out
