@@ -16,7 +16,9 @@ LABEL_MASK = "\ue000"  # stands in for label characters, so digits inside labels
 
 TokenKind = Literal["num", "blank", "junk"]
 
-NUMBER_RE = re.compile(r"(?:(?:减|增|[+-])\s*)?\d+(?:\.\d+)?(?:\s*万?元)?")
+# a number as tables print it: a sign where a change can be negative, a decimal amount, 元/万元, or a count's
+# measure word (「2笔」)
+NUMBER_RE = re.compile(r"(?:(?:减|增|[+-])\s*)?\d+(?:\.\d+)?(?:\s*万?元|[笔件个项次条])?")
 _CJK_RE = re.compile(r"[\u4e00-\u9fff\ue000]")
 _SEPARATOR_LINE_RE = re.compile(r"^[\s|:\-]*$")
 _RUN_GAP_RE = re.compile(r"^[ \t]*$")
