@@ -20,7 +20,7 @@ from decimal import Decimal, InvalidOperation
 
 from extractor.findings import Evidence
 from extractor.normalize import NormalizedText
-from extractor.readings.grammar import SourceValue, Unreadable
+from extractor.readings.grammar import Lost, SourceValue, Unreadable
 from extractor.readings.rows import CellOption
 from extractor.readings.source import CellReading, SourceReadings
 from extractor.schema import CellValue, Report, iter_cells
@@ -41,7 +41,7 @@ def same_value(a: CellValue, b: CellValue) -> bool:
 
 def _admits(value: CellValue, option: CellOption) -> bool:
     printed = option.value
-    if isinstance(printed, Unreadable):
+    if isinstance(printed, (Unreadable, Lost)):
         return False
     if printed is None:
         return value is None or same_value(value, 0)  # blank and 0 count alike
@@ -50,7 +50,7 @@ def _admits(value: CellValue, option: CellOption) -> bool:
 
 def shown(value: SourceValue) -> AlternativeValue:
     """A source value as evidence shows it (unreadable text as printed)."""
-    return str(value) if isinstance(value, Unreadable) else value
+    return str(value) if isinstance(value, (Unreadable, Lost)) else value
 
 
 def _span(norm: NormalizedText | None, option: CellOption) -> tuple[int | None, int | None, str | None]:

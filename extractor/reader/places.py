@@ -54,12 +54,17 @@ class RowPlace:
     row: str  # "applications.granted", "active_disclosure.fees", "review_litigation"
     paths: tuple[str, ...]
     slots: list[Slot]
-    # a cell may be blank without printing anything: the row prints fewer items than it has cells and
-    # nothing (no pipe, no column header) shows which cells they are
-    hidden_blanks: bool
+    # the row prints fewer items than it has cells, and nothing (no pipe, no column header) shows which
+    # cells they are: "blank" where a cell that prints nothing leaves no trace (glued crawls, layout text,
+    # one cell per line); "lost" where the row's structure shows cells and one is missing (a converter
+    # floated it away): its value is unknown, not blank; "none" where every cell is printed
+    missing: Literal["none", "blank", "lost"]
     start: int
     end: int
     extra: list[str] = field(default_factory=list)  # printed items beyond the row's cells (not read)
+    # other places the row may be at: its label floats away from the numbers (converter output) and more
+    # rows than groups of numbers stand between two rows whose places are certain
+    alternatives: list[RowPlace] = field(default_factory=list)
 
 
 @dataclass
@@ -115,7 +120,10 @@ def _line_has_label(text: str, g: Group) -> bool:
 
 
 def _weak(g: Group, expected: int) -> bool:
-    """A lone short number where a whole row is expected (a displaced cell or a stray page mark)."""
+    """A lone short number where a whole row is expected (a displaced cell or a stray page mark); not a
+    pipe/tab row whose other cells are printed blank."""
+    if g.structured and len(g.tokens) + g.trailing_blanks >= expected:
+        return False
     return expected > 1 and len(g.tokens) == 1 and len(g.tokens[0].digits) < expected
 
 
@@ -136,16 +144,19 @@ def _label_groups(groups: list[Group], anchors: list[Anchor], text: str = "", ex
             ai += 1
         g.prev_anchor_row = last_row
         g.label_row = None
+        g.label_certain = False
         if not pending:
             continue
         same_line = bool(text) and _line_has_label(text, g)
-        if _weak(g, expected) and not (same_line and _right_after(text, pending[-1], g)):
+        adjacent = bool(text) and _right_after(text, pending[-1], g)
+        if _weak(g, expected) and not (same_line and adjacent):
             continue
-        if len(pending) == 1 or same_line:
+        if len(pending) == 1 or same_line or adjacent:
             g.label_row = pending[-1].row
+            g.label_certain = same_line or adjacent
             pending = []
         else:
-            g.label_row = pending.pop(0).row
+            g.label_row = pending.pop(0).row  # a floating label: heads the next group only by order
 
 
 def _right_after(text: str, anchor: Anchor, g: Group) -> bool:
@@ -247,43 +258,119 @@ def _run_slots(tokens: list[Token], text: str) -> list[Slot]:
     return slots
 
 
+Missing = Literal["none", "blank", "lost"]
+Reading = tuple[list[Slot], Missing]
+
+
 def row_slots(group: Group, text: str, n: int, columns: list[float] | None = None
-              ) -> tuple[list[Slot], bool, list[str]]:
-    """The slots a group prints for a row of ``n`` cells: (slots, hidden_blanks, extra items not read)."""
+              ) -> tuple[list[Reading], list[str]]:
+    """How a group's printed items may fill a row of ``n`` cells — one way, or several where the page
+    does not say (a structured row short of cells whose one number could be the whole row glued) — and
+    the items beyond the row's cells."""
     tokens = list(group.tokens)
     if columns is not None and not group.structured and len(tokens) < n and _spaced(group, text):
         placed = _place_by_columns(group, text, columns)
         if placed is not None:
-            return [_cell_slot(t, text) for t in placed], False, []
+            return [([_cell_slot(t, text) for t in placed], "none")], []
     if group.structured:
-        nums = [t for t in tokens if t.kind == "num"]
-        if len(nums) == 1 and len(tokens) < n and len(nums[0].digits) >= n:
-            return _run_slots(nums, text), True, []  # the whole row glued into one cell
         if len(tokens) < n and len(tokens) + group.trailing_blanks >= n:
             last = tokens[-1].end
             tokens += [Token("blank", last, last, "") for _ in range(n - len(tokens))]
         while len(tokens) > n and tokens[0].kind == "blank":
             tokens.pop(0)  # blank padding cells before a full row of values (seed 002's 结转 row)
         extra = [t.raw or "□" for t in tokens[n:]]
-        return [_cell_slot(t, text) for t in tokens[:n]], len(tokens) < n, extra
+        cells: Reading = ([_cell_slot(t, text) for t in tokens[:n]], "lost" if len(tokens) < n else "none")
+        nums = [t for t in tokens if t.kind == "num"]
+        if len(nums) == 1 and len(tokens) < n and len(nums[0].digits) >= n:
+            glued: Reading = (_run_slots(nums, text), "blank")  # the whole row glued into one cell
+            # one cell short may also be one cell floated away (「| 行政事业性收费 | 23 |」: 2/3, or 23 and a lost one)
+            return ([glued, cells] if len(tokens) == n - 1 else [glued]), extra
+        return [cells], extra
     # one cell per line, or numbers set apart by wide spacing: each is a whole cell. A lone number too
     # short to fill the row is one cell beside blanks; a longer one is a glued row.
     single = len(tokens) == 1
     whole = group.merged_lines > 1 or (_spaced(group, text) and not single) or (single and len(tokens[0].digits) < n)
     if whole:
         extra = [t.raw for t in tokens[n:]]
-        return [_cell_slot(t, text) for t in tokens[:n]], len(tokens) < n, extra
-    return _run_slots(tokens, text), True, []
+        return [([_cell_slot(t, text) for t in tokens[:n]], "blank" if len(tokens) < n else "none")], extra
+    return [(_run_slots(tokens, text), "blank")], []
 
 
 def _place(row: str, paths: tuple[str, ...], group: Group, text: str, columns: list[float] | None = None) -> RowPlace:
-    slots, hidden, extra = row_slots(group, text, len(paths), columns)
-    return RowPlace(row, paths, slots, hidden, group.start, group.end, extra)
+    readings, extra = row_slots(group, text, len(paths), columns)
+    (slots, missing), others = readings[0], readings[1:]
+    place = RowPlace(row, paths, slots, missing, group.start, group.end, extra)
+    place.alternatives = [RowPlace(row, paths, s, m, group.start, group.end) for s, m in others]
+    return place
 
 
 def _empty_place(row: str, paths: tuple[str, ...], at: int) -> RowPlace:
     """A printed label with no number after it: the row prints nothing (d014, d022's merged cells)."""
-    return RowPlace(row, paths, [], True, at, at)
+    return RowPlace(row, paths, [], "blank", at, at)
+
+
+# ---------------------------------------------------------------- certainty of places
+def _uncertain_runs(n_rows: int, assignment: list[int | None], groups: list[Group], anchors: list[Anchor],
+                    end: int, expected: int) -> dict[int, list[int | None]]:
+    """Rows whose place is not certain, each with the groups it may be at (None: at no group, blank).
+
+    A row's place is certain when its label stands on the line of its numbers or right before them, or
+    when the label is printed and nothing but the next label follows (a blank row). Between two certain
+    rows, the other rows and the groups left between are matched in order; that is forced only when
+    there are as many groups as rows, and otherwise each row may be at any of those groups."""
+    anchor_of = {a.row: a for a in anchors}
+    starts = sorted(a.start for a in anchors)
+
+    def certain(r: int) -> bool:
+        gi = assignment[r]
+        if gi is not None:
+            return groups[gi].label_row == r and groups[gi].label_certain
+        a = anchor_of.get(r)
+        if a is None:
+            return False
+        nxt = next((s0 for s0 in starts if s0 >= a.end), end)
+        return not any(a.end <= g.start < nxt for g in groups)
+
+    def bound(r: int, left: bool) -> int:
+        gi = assignment[r]
+        if gi is not None:
+            return groups[gi].end if left else groups[gi].start
+        a = anchor_of[r]
+        return a.end if left else a.start
+
+    flags = [certain(r) for r in range(n_rows)]
+    out: dict[int, list[int | None]] = {}
+    r = 0
+    while r < n_rows:
+        if flags[r]:
+            r += 1
+            continue
+        run_start = r
+        while r < n_rows and not flags[r]:
+            r += 1
+        run = list(range(run_start, r))
+        lo = bound(run_start - 1, True) if run_start > 0 else -1
+        hi = bound(r, False) if r < n_rows else end
+        candidates = [i for i, g in enumerate(groups) if lo <= g.start and g.end <= hi and not _weak(g, expected)]
+        if len(candidates) == len(run) and [assignment[x] for x in run] == candidates:
+            continue  # as many groups as rows, in order: the match is forced
+        options: list[int | None] = [*candidates, *([None] if len(candidates) < len(run) else [])]
+        for x in run:
+            out[x] = options
+    return out
+
+
+def _with_alternatives(place: RowPlace | None, options: list[int | None], groups: list[Group], text: str,
+                       row: str, paths: tuple[str, ...], columns: list[float] | None) -> RowPlace | None:
+    alternatives = [
+        _place(row, paths, groups[gi], text, columns) if gi is not None else _empty_place(row, paths, place.start if place else 0)
+        for gi in options
+    ]
+    if place is None:
+        return None  # no label and no numbers: the row has no place (grounding flags it where its table is)
+    place.alternatives = place.alternatives + [
+        x for a in alternatives if (a.start, a.end) != (place.start, place.end) for x in (a, *a.alternatives)]
+    return place
 
 
 # ---------------------------------------------------------------- 三
@@ -309,14 +396,19 @@ def table3_places(text: str, span: tuple[int, int], single_other: bool | None = 
     groups = line_groups(masked, anchors[0].start, end)
     _label_groups(groups, anchors, masked, 7)
     assignment = align(len(keys), groups, [7] * len(keys))
+    uncertain = _uncertain_runs(len(keys), assignment, groups, anchors, end, 7)
     for row_idx, key in enumerate(keys):
         gi = assignment[row_idx]
         paths = tuple(f"applications.{key}[{c}]" for c in range(7))
+        place: RowPlace | None
         if gi is None:
             anchor = next((a for a in anchors if a.row == row_idx), None)
-            places.rows[key] = None if anchor is None else _empty_place(f"applications.{key}", paths, anchor.end)
-            continue
-        places.rows[key] = _place(f"applications.{key}", paths, groups[gi], masked, columns)
+            place = None if anchor is None else _empty_place(f"applications.{key}", paths, anchor.end)
+        else:
+            place = _place(f"applications.{key}", paths, groups[gi], masked, columns)
+        if row_idx in uncertain:
+            place = _with_alternatives(place, uncertain[row_idx], groups, masked, f"applications.{key}", paths, columns)
+        places.rows[key] = place
     used = {gi for gi in assignment if gi is not None}
     rows_end = max((p.end for p in places.rows.values() if p is not None), default=0)
     places.orphans = [g.tokens[0] for gi, g in enumerate(groups) if gi not in used and _weak(g, 7) and g.start < rows_end]
@@ -344,14 +436,20 @@ def table2_places(text: str, span: tuple[int, int], template: str) -> TablePlace
     first = min(a.start for a in anchors)
     groups = line_groups(masked, first, end)
     _label_groups(groups, anchors, masked, 1)
+    assignment = [next((gi for gi, g in enumerate(groups) if g.label_row == row_idx), None) for row_idx in range(len(specs))]
+    uncertain = _uncertain_runs(len(specs), assignment, groups, anchors, end, 1)
     for row_idx, (key, _label, fields) in enumerate(specs):
         paths = tuple(f"active_disclosure.{key}.{f[0]}" for f in fields if f[2] != "unit")
-        labelled = [g for g in groups if g.label_row == row_idx]
-        if labelled:
-            places.rows[key] = _place(f"active_disclosure.{key}", paths, labelled[0], masked)
+        gi = assignment[row_idx]
+        place: RowPlace | None
+        if gi is not None:
+            place = _place(f"active_disclosure.{key}", paths, groups[gi], masked)
         else:
             anchor = next((a for a in anchors if a.row == row_idx), None)
-            places.rows[key] = None if anchor is None else _empty_place(f"active_disclosure.{key}", paths, anchor.end)
+            place = None if anchor is None else _empty_place(f"active_disclosure.{key}", paths, anchor.end)
+        if row_idx in uncertain:
+            place = _with_alternatives(place, uncertain[row_idx], groups, masked, f"active_disclosure.{key}", paths, None)
+        places.rows[key] = place
     return places
 
 
@@ -393,7 +491,7 @@ def table4_places(text: str, span: tuple[int, int]) -> TablePlaces:
             placed = _place_by_columns(data, text, columns)
             if placed is not None:
                 slots = [_cell_slot(t, text) for t in placed]
-                places.rows["review_litigation"] = RowPlace("review_litigation", REVIEW_PATHS, slots, False, data.start, data.end)
+                places.rows["review_litigation"] = RowPlace("review_litigation", REVIEW_PATHS, slots, "none", data.start, data.end)
                 return places
     # a row broken over several lines: consecutive groups that hold exactly fifteen cells between them
     acc: list[Token] = []
@@ -403,7 +501,7 @@ def table4_places(text: str, span: tuple[int, int]) -> TablePlaces:
             break
     if len(acc) == n:
         slots = [_cell_slot(t, text) for t in acc]
-        places.rows["review_litigation"] = RowPlace("review_litigation", REVIEW_PATHS, slots, False, acc[0].start, acc[-1].end)
+        places.rows["review_litigation"] = RowPlace("review_litigation", REVIEW_PATHS, slots, "none", acc[0].start, acc[-1].end)
         return places
     places.rows["review_litigation"] = None
     return places

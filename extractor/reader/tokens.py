@@ -46,6 +46,7 @@ class Group:
     structured: bool  # came from a pipe/tab row, so blank cells are real cells
     trailing_blanks: int = 0  # blank cells cut off the end of a structured row
     label_row: int | None = None  # index of the row whose label stands right before this group
+    label_certain: bool = False  # that label stands on the group's line or right before it (not floating)
     prev_anchor_row: int | None = None
     merged_lines: int = 1
     single_cell_line: bool = False  # one number alone on its line: may continue a one-cell-per-line row
@@ -108,9 +109,12 @@ def _structured_line(text: str, start: int, end: int, line_no: int) -> list[Grou
         if i == end or text[i] in "|\t":
             cells.append((cell_start, i))
             cell_start = i + 1
-    line = text[start:end]
-    if line.lstrip().startswith("|") and cells and not text[cells[0][0] : cells[0][1]].strip():
-        cells = cells[1:]  # markdown's leading pipe
+    line = text[text.rfind("\n", 0, start) + 1 : end]  # the whole line, even when the region starts inside it
+    if line.lstrip().startswith("|"):  # a markdown row: its leading and closing pipes delimit no cells
+        if cells and not text[cells[0][0] : cells[0][1]].strip():
+            cells = cells[1:]
+        if line.rstrip().endswith("|") and cells and not text[cells[-1][0] : cells[-1][1]].strip():
+            cells = cells[:-1]  # 「| 规章 | 22 | 235 |」 prints two cells, not two and a blank
     label_idx = -1
     for idx, (s, e) in enumerate(cells):
         content = text[s:e]

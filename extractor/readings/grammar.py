@@ -32,8 +32,18 @@ class Unreadable:
         return self.raw
 
 
-# A cell's value as the source admits it: int, decimal string, None (blank) or unreadable text.
-SourceValue = int | str | None | Unreadable
+@dataclass(frozen=True)
+class Lost:
+    """A cell the row's structure shows but does not print (a converter floated it away): unknown."""
+
+    def __str__(self) -> str:
+        return "（未印出）"
+
+
+LOST = Lost()
+
+# A cell's value as the source admits it: int, decimal string, None (blank), unreadable text or lost.
+SourceValue = int | str | None | Unreadable | Lost
 
 # a count may carry its measure word (「2笔」「5件」): it ends the cell
 COUNT_UNITS = "笔件个项次条"

@@ -58,12 +58,14 @@ def _prepare(eq: Equation, rows: dict[str, RowReadings], where: dict[str, tuple[
             rr = rows[key]
             if rr.empty or rr.readings is None or rr.exhausted:
                 return None
-            if rr.decided:
+            if rr.decided:  # one value wherever the row stands
                 value = fixed_value(rr.options[idx][0])
                 if value is None:
                     return None
                 constant += coef * value
                 continue
+            if rr.uncertain:
+                return None
             if any(fixed_value(r[idx]) is None for r in rr.readings):
                 return None
             terms.setdefault(key, []).append((idx, coef))

@@ -2,7 +2,8 @@
 
 A *reading* assigns the row's printed characters to its cells in order: a cell slot is exactly one cell, a
 glued run is cut into one or more cells by the number grammar, and where the row may leave cells blank
-without printing anything (``RowPlace.hidden_blanks``) a cell may take no characters. Among all readings,
+without printing anything (``RowPlace.missing``) a cell may take no characters — a blank, or where a
+converter lost the cell, an unknown value. Among all readings,
 the row *admits* those that break the fewest of the row's own equations (R3.3: the 总计 cell is the sum of
 the six before it; R4.1 per group of table 四), and among those the ones that leave the fewest hidden
 blanks (a blank prints nothing, so a reading that hides a blank where the printed characters fill the
@@ -22,7 +23,7 @@ from dataclasses import dataclass, field
 
 from extractor.equations import Equation
 from extractor.reader.places import RowPlace
-from extractor.readings.grammar import ColumnKind, SourceValue, Unreadable, column_kind, run_cell, slot_cell
+from extractor.readings.grammar import LOST, ColumnKind, SourceValue, Unreadable, column_kind, run_cell, slot_cell
 
 MAX_EDGES = 60_000  # a realistic row (≤ ~25 digits, counts below 10^5) needs a few thousand
 MAX_READINGS = 2_000
@@ -56,6 +57,7 @@ class RowReadings:
     broken: int = 0  # equations of the row every admitted reading breaks
     hidden: int = 0  # hidden blanks of every admitted reading
     exhausted: bool = False  # too many states: read without equations
+    uncertain: bool = False  # the row's place is not certain: options gather every place it may be at
     notes: list[str] = field(default_factory=list)
 
     @property
@@ -120,17 +122,18 @@ class _Overflow(Exception):
     pass
 
 
-def _moves(place: RowPlace, pos: Pos, kind: ColumnKind, hidden_ok: bool) -> Iterator[tuple[Pos, CellOption, int]]:
+def _moves(place: RowPlace, pos: Pos, kind: ColumnKind) -> Iterator[tuple[Pos, CellOption, int]]:
     """Every way cell ``kind`` can be read from ``pos``: (next position, option, blank cost)."""
     k, o = pos
     slots = place.slots
-    if hidden_ok:
+    if place.missing != "none":
         if k < len(slots):
             here = slots[k]
             at = here.offsets[o] if o < len(here.offsets) else here.start
         else:
             at = place.end
-        yield pos, CellOption(None, None, at, at, hidden=True), _BLANK
+        value: SourceValue = LOST if place.missing == "lost" else None
+        yield pos, CellOption(value, None, at, at, hidden=True), _BLANK
     if k >= len(slots):
         return
     slot = slots[k]
@@ -180,7 +183,7 @@ def _solve(place: RowPlace, kinds: Sequence[ColumnKind], roles: Sequence[_Role |
             key = (pos, kinds[j])
             here = moves.get(key)
             if here is None:
-                here = moves[key] = list(_moves(place, pos, kinds[j], place.hidden_blanks))
+                here = moves[key] = list(_moves(place, pos, kinds[j]))
             count += len(here)
             if budget is not None and count > budget:
                 raise _Overflow
@@ -279,6 +282,20 @@ def _enumerate(optimal: list[list[_Edge]], n: int) -> list[Reading] | None:
     if len(out) > MAX_READINGS:
         return None
     return list(out.values())
+
+
+def merge_places(primary: RowReadings, others: Sequence[RowReadings]) -> RowReadings:
+    """A row that may stand at several places admits what any of them admits."""
+    options: list[list[CellOption]] = []
+    for j in range(len(primary.place.paths)):
+        seen: dict[tuple[object, str | None], CellOption] = {}
+        for rr in (primary, *others):
+            for o in rr.options[j] if j < len(rr.options) else []:
+                seen.setdefault(_key(o), o)
+        options.append(list(seen.values()))
+    return RowReadings(primary.place, options, primary.readings, broken=primary.broken, hidden=primary.hidden,
+                       exhausted=primary.exhausted, uncertain=True,
+                       notes=[*primary.notes, "the row's label floats away from its numbers; its place is not certain"])
 
 
 def fixed_value(option: CellOption) -> int | None:

@@ -20,7 +20,7 @@ from extractor.equations import Equation, application_equations, review_equation
 from extractor.normalize import NormalizedText
 from extractor.reader.places import REVIEW_PATHS, RowPlace, TablePlaces, table2_places, table3_places, table4_places
 from extractor.readings.joint import constrain
-from extractor.readings.rows import CellOption, Reading, RowReadings, read_row
+from extractor.readings.rows import CellOption, Reading, RowReadings, merge_places, read_row
 from extractor.sections import DocumentLayout
 from extractor.template_spec import ACTIVE_ROWS, application_row_keys
 
@@ -68,7 +68,10 @@ def _read_rows(places: TablePlaces, equations: list[Equation]) -> dict[str, RowR
         if place is None:
             continue
         mine = [eq for eq in equations if eq.scope == "row" and set(eq.cells) <= set(place.paths)]
-        out[place.row] = read_row(place, mine)
+        rr = read_row(place, mine)
+        if place.alternatives:
+            rr = merge_places(rr, [read_row(alt, mine) for alt in place.alternatives])
+        out[place.row] = rr
     return out
 
 
