@@ -4,6 +4,11 @@ A section is asked as one flat JSON object whose keys are the template's rows in
 values are fixed-length arrays of cells (``int | null``), so the schema has no ``$ref`` and a
 grammar-constrained local model can always produce it. The same specs build the models for a repair
 round that re-asks only a few rows, which is why the models are made on demand from a row subset.
+
+What the model writes is kept short, because on two CPU cores every answer token costs a forward pass:
+a key is the row's short printed label (「国家秘密」, which also points the model at the line to copy;
+code keeps the English key as the field name), and a row printed all 0 may be answered ``0``, a row
+left blank ``null``, instead of seven cells each.
 """
 
 from __future__ import annotations
@@ -12,7 +17,7 @@ import json
 import re
 from dataclasses import dataclass, replace
 from functools import lru_cache
-from typing import Any, Literal
+from typing import Annotated, Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field, create_model
 
@@ -48,7 +53,11 @@ SECTION4_UNIT = "review_litigation"  # table 四 is re-asked whole: it is one pr
 
 @dataclass(frozen=True)
 class AnswerField:
-    """One key of a section answer: a table row (array of cells) or a single cell."""
+    """One key of a section answer: a table row (array of cells) or a single cell.
+
+    ``key`` names the field in code, tests and cached answers; ``name`` is the JSON key the model
+    writes (the field's alias), a short printed label of the row.
+    """
 
     key: str
     unit: str  # repair unit: "applications.granted", "active_disclosure.fees", "review_litigation.review"
@@ -57,28 +66,30 @@ class AnswerField:
     paths: tuple[str, ...]
     kinds: tuple[CellKind, ...]
     array: bool
+    name: str
 
     @property
     def annotation(self) -> Any:
         kind = self.kinds[0]
         cell: Any = (str | None) if kind in ("decimal", "text") else (int | None)
         if self.array:
-            return list[cell]  # type: ignore[valid-type]
+            n = len(self.paths)
+            row = Annotated[list[cell], Field(min_length=n, max_length=n)]  # type: ignore[valid-type]
+            # 0: the row prints 0 in every cell; null: the row is blank or missing (see module docstring)
+            return row | Literal[0] | None
         return cell
 
     def field_info(self) -> Any:
-        # No descriptions: the prompt already names each key's row, and instructor's JSON mode copies
-        # the schema into the system message, so every description is paid for in prompt tokens.
+        # No descriptions: the prompt names the rows, and the grammar alone enforces the schema.
         if self.array:
-            n = len(self.paths)
-            return Field(min_length=n, max_length=n)
+            return Field(alias=self.name)
         kind = self.kinds[0]
         # Bounded strings: under a grammar an unbounded string lets a small model ramble to max_tokens.
         if kind == "decimal":
-            return Field(pattern=DECIMAL_PATTERN, max_length=24)
+            return Field(alias=self.name, pattern=DECIMAL_PATTERN, max_length=24)
         if kind == "text":
-            return Field(max_length=TEXT_MAX[self.key] if self.key in TEXT_MAX else 8)
-        return Field()
+            return Field(alias=self.name, max_length=TEXT_MAX[self.key] if self.key in TEXT_MAX else 8)
+        return Field(alias=self.name)
 
 
 @dataclass(frozen=True)
@@ -119,11 +130,46 @@ class SectionSpec:
 def _build_model(name: str, fields: tuple[AnswerField, ...]) -> type[BaseModel]:
     definitions: dict[str, Any] = {f.key: (f.annotation, f.field_info()) for f in fields}
     title = "".join(part.capitalize() for part in name.split("_")) + "Answer"
-    model: type[BaseModel] = create_model(title, __config__=ConfigDict(extra="forbid"), **definitions)
+    # populate_by_name: cached answers and scripted test answers are stored under the code keys
+    config = ConfigDict(extra="forbid", populate_by_name=True)
+    model: type[BaseModel] = create_model(title, __config__=config, **definitions)
     return model
 
 
 # ---- the specs
+
+# The JSON key the model writes for each row of 三: distinctive words of its printed label, verbatim,
+# so a repair prompt can find the row's lines by them.
+APPLICATION_ROW_NAMES: dict[str, str] = {
+    "new_received": "本年新收",
+    "carried_over": "上年结转",
+    "granted": "予以公开",
+    "partially_granted": "部分公开",
+    "denied_state_secret": "国家秘密",
+    "denied_law_prohibited": "法规禁止",
+    "denied_three_safety_one_stability": "三安全一稳定",
+    "denied_third_party_rights": "第三方合法权益",
+    "denied_internal_affairs": "内部事务",
+    "denied_process_info": "过程性信息",
+    "denied_enforcement_case": "行政执法案卷",
+    "denied_admin_query": "行政查询",
+    "unable_not_held": "不掌握",
+    "unable_needs_creation": "另行制作",
+    "unable_unclear_after_correction": "申请内容仍不明确",
+    "not_processed_complaint": "信访举报投诉",
+    "not_processed_duplicate": "重复申请",
+    "not_processed_publication": "公开出版物",
+    "not_processed_massive_repeat": "大量反复申请",
+    "not_processed_confirm_info": "确认或重新出具",
+    "other_processing": "其他处理",
+    "other_overdue_correction": "逾期不补正",
+    "other_overdue_fee": "逾期未按收费通知",
+    "other_other": "其他",
+    "total": "总计",
+    "carried_forward": "结转下年度",
+}
+# 二: a row's printed label is its key; the cells of a mixed row (政府集中采购) are named by column.
+ACTIVE_CELL_NAMES: dict[str, str] = {"items": "采购项目数量", "amount": "采购总金额", "amount_unit": "金额单位"}
 
 
 def header_spec() -> SectionSpec:
@@ -132,8 +178,8 @@ def header_spec() -> SectionSpec:
         number=0,
         prompt="header.md.j2",
         fields=(
-            AnswerField("agency", "agency", "发布报告的机关", ("机关名称",), ("agency",), ("text",), False),
-            AnswerField("year", "year", "统计年度", ("年份",), ("year",), ("int",), False),
+            AnswerField("agency", "agency", "发布报告的机关", ("机关名称",), ("agency",), ("text",), False, "agency"),
+            AnswerField("year", "year", "统计年度", ("年份",), ("year",), ("int",), False, "year"),
         ),
     )
 
@@ -146,12 +192,13 @@ def section2_spec(template: str) -> SectionSpec:
         kinds = tuple(_cell_kind(kind) for _f, _l, kind in cols)
         labels = tuple(label for _f, label, _k in cols)
         if len(cols) > 1 and (len(set(kinds)) == 1 or set(kinds) <= {"int", "signed"}):
-            fields.append(AnswerField(row_key, unit, row_label, labels, paths, kinds, True))
+            fields.append(AnswerField(row_key, unit, row_label, labels, paths, kinds, True, row_label))
         else:
             # single cells, or a row of mixed kinds (政府集中采购: count, amount, unit) as separate scalars
             for (fkey, flabel, _kind), path, kind in zip(cols, paths, kinds):
                 key = row_key if len(cols) == 1 else f"{row_key}_{fkey}"
-                fields.append(AnswerField(key, unit, f"{row_label}·{flabel}", (flabel,), (path,), (kind,), False))
+                name = row_label if len(cols) == 1 else ACTIVE_CELL_NAMES[fkey]
+                fields.append(AnswerField(key, unit, f"{row_label}·{flabel}", (flabel,), (path,), (kind,), False, name))
     return SectionSpec(name="section2", number=2, prompt=f"section2_{template}.md.j2", fields=tuple(fields), template=template)
 
 
@@ -161,7 +208,10 @@ def section3_spec(single_other_row: bool) -> SectionSpec:
         unit = f"applications.{key}"
         paths = tuple(f"{unit}[{i}]" for i in range(len(APPLICANT_COLUMNS)))
         fields.append(
-            AnswerField(key, unit, ALL_APPLICATION_LABELS[key], APPLICANT_COLUMNS, paths, ("int",) * len(paths), True)
+            AnswerField(
+                key, unit, ALL_APPLICATION_LABELS[key], APPLICANT_COLUMNS, paths, ("int",) * len(paths), True,
+                APPLICATION_ROW_NAMES[key],
+            )
         )
     return SectionSpec(name="section3", number=3, prompt="section3.md.j2", fields=tuple(fields))
 
@@ -175,7 +225,9 @@ def section4_spec() -> SectionSpec:
         for col, col_label in REVIEW_COLUMNS:
             paths.append(f"review_litigation.{group}.{col}")
             cols.append(f"{group_label}·{col_label}")
-    field = AnswerField("numbers", SECTION4_UNIT, "行政复议、行政诉讼情况", tuple(cols), tuple(paths), ("int",) * len(paths), True)
+    field = AnswerField(
+        "numbers", SECTION4_UNIT, "行政复议、行政诉讼情况", tuple(cols), tuple(paths), ("int",) * len(paths), True, "numbers"
+    )
     return SectionSpec(name="section4", number=4, prompt="section4.md.j2", fields=(field,))
 
 
@@ -220,7 +272,11 @@ def answer_cells(spec: SectionSpec, answer: BaseModel | dict[str, Any]) -> dict[
     cells: dict[str, CellValue] = {}
     for f in spec.fields:
         raw = data.get(f.key)
-        values = list(raw) if f.array and isinstance(raw, (list, tuple)) else [raw] * (1 if not f.array else 0)
+        if f.array:
+            # the row shorthands: 0 for a row printed all 0, null for a blank row
+            values = list(raw) if isinstance(raw, (list, tuple)) else [0 if raw == 0 else None] * len(f.paths)
+        else:
+            values = [raw]
         if f.array and len(values) != len(f.paths):
             values = (values + [None] * len(f.paths))[: len(f.paths)]
         for path, kind, value in zip(f.paths, f.kinds, values):
@@ -255,6 +311,12 @@ def answer_from_report(spec: SectionSpec, report: Report) -> dict[str, Any]:
         values = [get_cell(report, p) for p in f.paths]
         out[f.key] = values if f.array else values[0]
     return out
+
+
+def named_answer(spec: SectionSpec, answer: dict[str, Any]) -> dict[str, Any]:
+    """An answer keyed by code keys, re-keyed by the names the model writes (for examples shown to it)."""
+    names = {f.key: f.name for f in spec.fields}
+    return {names.get(k, k): v for k, v in answer.items()}
 
 
 def format_answer(answer: dict[str, Any]) -> str:

@@ -23,6 +23,9 @@ from extractor.sections import DocumentLayout
 from extractor.template_spec import cell_label
 
 BAD_STATUSES = frozenset({"mismatch", "unsupported"})
+# Grounding's own findings (checker.grounding_findings) restate a cell's evidence, which the feedback
+# already gives per cell; repeating them only costs the model prompt tokens.
+GROUNDING_RULES = frozenset({"G1", "G2"})
 # How much a status proves; a re-asked value is kept only if it climbs this ladder.
 _RANK = {"grounded": 3, "blank": 2, "mismatch": 1, "unsupported": 0}
 
@@ -64,7 +67,9 @@ def feedback_for(
         )
     messages = list(
         dict.fromkeys(
-            f.message for f in findings if f.attribution == "extraction" and wanted_set & set(f.cells)
+            f.message
+            for f in findings
+            if f.attribution == "extraction" and f.rule not in GROUNDING_RULES and wanted_set & set(f.cells)
         )
     )
     return render("repair.md.j2", problems=problems, messages=messages)

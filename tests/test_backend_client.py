@@ -266,8 +266,8 @@ def test_secret_is_not_in_config_repr():
     assert SECRET not in repr(config) and SECRET not in str(config.model_dump())
 
 
-def test_constrained_mode_sends_the_grammar_schema_and_a_compact_hint(stub):
-    """The local path: llama.cpp's response_format carries the schema; the prompt a compact copy."""
+def test_constrained_mode_sends_the_schema_as_grammar_only(stub):
+    """The local path: llama.cpp's response_format carries the schema; the prompt stays the caller's."""
     from extractor.backends.schema_format import grammar_schema
 
     stub.enqueue(Reply.text("{broken"), Reply.json(GOOD))
@@ -278,10 +278,9 @@ def test_constrained_mode_sends_the_grammar_schema_and_a_compact_hint(stub):
     assert result == Cells(**GOOD) and usage.reasks == 1
     first = stub.chat_requests[0].body
     assert first["response_format"] == {"type": "json_object", "schema": grammar_schema(Cells)}
-    system = first["messages"][0]["content"]
-    assert system.startswith("系统提示\n\n")
-    assert json.dumps(grammar_schema(Cells), ensure_ascii=False, separators=(",", ":")) in system
-    assert "genius expert" not in system  # instructor's verbose schema is not added on top
+    # The grammar enforces the schema, so no copy of it is paid for in prompt tokens.
+    assert first["messages"][0]["content"] == "系统提示"
+    assert [m["content"] for m in first["messages"]] == ["系统提示", "正文"]
     # The re-ask keeps the grammar and shows the model its broken answer.
     second = stub.chat_requests[1].body
     assert second["response_format"] == first["response_format"]

@@ -73,6 +73,21 @@ def test_clean_answers_fill_the_report_section_by_section_without_repair() -> No
     assert meta["repair_rounds"] == 0 and meta["cache_hits"] == 0
     assert {"llm_header", "llm_section2", "llm_section3", "llm_section4", "llm_read"} <= set(out.meta["timings_s"])
     assert factory.created == 1 and fake.closed == 1
+    # what each kind of call cost adds up to the report's totals
+    by_section = meta["by_section"]
+    assert list(by_section) == ["header", "section2", "section3", "section4"]
+    assert sum(u["tokens_in"] for u in by_section.values()) == meta["tokens_in"]
+    assert sum(u["tokens_out"] for u in by_section.values()) == meta["tokens_out"]
+    assert all(u["calls"] == 1 and u["seconds"] >= 0 for u in by_section.values())
+
+
+def test_the_header_is_asked_only_when_the_layout_cannot_name_agency_and_year() -> None:
+    text, gold = _load("devset", "d025")
+    fake = GoldLLM(gold.model_copy(update={"agency": "不该用到的机关"}))
+    out, _, layout, _ = _read(text, fake)
+    assert layout.agency is not None and layout.year is not None
+    assert ["agency", "year"] not in fake.asked_sections()
+    assert (out.report.agency, out.report.year) == (layout.agency, layout.year)
 
 
 def test_each_section_sees_only_its_own_text() -> None:
@@ -93,6 +108,12 @@ def test_wrong_numbers_are_reasked_only_in_their_rows_with_the_findings_as_feedb
     assert [q.keys for q in repair_questions] == [["granted"], ["numbers"]]
     feedback = repair_questions[0].user
     assert "（一）予以公开（自然人）" in feedback and "上次填了 9" in feedback and "原文此处印的是 1" in feedback
+    # the re-asked row is shown with the lines around it, not the whole table again
+    shown = feedback.split("<<<")[1].split(">>>")[0]
+    assert "(一)予以公开" in shown and "本年新收" not in shown and "结转下年度" not in shown
+    assert len(repair_questions[0].user) < len(fake.history[2].user) / 2
+    # grounding's own finding restates the cell's evidence: it is not sent a second time
+    assert "与提取值不符" not in feedback
     assert "第 6 个数（行政诉讼 未经复议直接起诉·结果维持）：上次填了 7" in repair_questions[1].user
     assert _same_cells(out.report, gold) == {}
     assert out.meta["llm"]["repair_rounds"] == 1
@@ -107,7 +128,8 @@ def test_report_errors_are_never_sent_back_to_the_model() -> None:
     out, norm, layout, _ = _read(text, fake)
     findings, _ = verify(out.report, norm, layout)
     assert any(f.rule == "R4.1" and f.attribution == "report" for f in findings)
-    assert len(fake.history) == 4  # no repair question at all
+    assert out.meta["llm"]["repair_rounds"] == 0 and "repair" not in out.meta["llm"]["by_section"]
+    assert len(fake.history) == 3  # 二, 三, 四 and no repair question at all
     assert out.report.review_litigation is not None and out.report.review_litigation.review is not None
     assert out.report.review_litigation.review.total == 0  # the printed total is kept, never "balanced"
 

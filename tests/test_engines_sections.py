@@ -39,11 +39,40 @@ def test_schemas_have_no_refs_and_fixed_length_rows(spec) -> None:  # type: igno
     text = json.dumps(schema)
     assert "$ref" not in text and "$defs" not in text
     for f in spec.fields:
-        prop = schema["properties"][f.key]
+        prop = schema["properties"][f.name]
         if f.array:
-            assert prop["minItems"] == prop["maxItems"] == len(f.paths)
-    # and the backend's grammar form keeps the keys in template order
-    assert list(grammar_schema(spec.model())["properties"]) == [f.key for f in spec.fields]
+            # a full row of cells, or a row shorthand: 0 (all printed 0) or null (blank)
+            row, zero, blank = prop["anyOf"]
+            assert row["minItems"] == row["maxItems"] == len(f.paths)
+            assert zero["const"] == 0 and blank == {"type": "null"}
+    # and the backend's grammar form keeps the keys (the names the model writes) in template order
+    assert list(grammar_schema(spec.model())["properties"]) == [f.name for f in spec.fields]
+
+
+def test_the_model_writes_short_printed_row_names_and_code_keeps_its_keys() -> None:
+    spec = section3_spec(False)
+    names = [f.name for f in spec.fields]
+    assert len(set(names)) == len(names)
+    # each 三 name is printed verbatim in its row's template label, so a repair can find the row's line
+    for f in spec.fields:
+        assert f.name in f.label, f.key
+    model = spec.model()
+    by_name = model.model_validate_json(json.dumps({f.name: [1, 0, 0, 0, 0, 0, 1] for f in spec.fields}))
+    by_key = model.model_validate({f.key: [1, 0, 0, 0, 0, 0, 1] for f in spec.fields})  # cached answers
+    assert by_name == by_key and "granted" in by_name.model_dump()
+
+
+def test_row_shorthands_expand_to_every_cell() -> None:
+    spec = section3_spec(True).subset(["applications.granted", "applications.total", "applications.carried_over"])
+    answer = spec.model().model_validate_json('{"上年结转":null,"予以公开":0,"总计":[3,0,0,0,0,1,4]}')
+    cells = answer_cells(spec, answer)
+    assert [cells[f"applications.granted[{i}]"] for i in range(7)] == [0] * 7
+    assert [cells[f"applications.carried_over[{i}]"] for i in range(7)] == [None] * 7
+    assert [cells[f"applications.total[{i}]"] for i in range(7)] == [3, 0, 0, 0, 0, 1, 4]
+    four = section4_spec()
+    assert set(answer_cells(four, four.model().model_validate_json('{"numbers":0}')).values()) == {0}
+    with pytest.raises(ValueError):
+        spec.model().model_validate_json('{"上年结转":5,"予以公开":0,"总计":0}')  # only 0 stands for a row
 
 
 def test_section3_rows_follow_the_printed_other_layout() -> None:

@@ -22,11 +22,12 @@ EXPECTED_TEMPLATES = {
 }
 
 
-def _asker(example_name: str) -> tuple[LLMSectionAsker, object]:
+def _asker(example_name: str, use_examples: bool = False) -> tuple[LLMSectionAsker, object]:
     example = next(e for e in load_examples() if e.name == example_name)
     norm = normalize(example.text)
     layout = analyze_layout(norm)
-    return LLMSectionAsker(RunConfig(engine="llm"), norm, layout, llm_factory=lambda c: None), example  # type: ignore[arg-type,return-value]
+    asker = LLMSectionAsker(RunConfig(engine="llm"), norm, layout, llm_factory=lambda c: None, use_examples=use_examples)  # type: ignore[arg-type,return-value]
+    return asker, example
 
 
 def test_every_prompt_file_exists_and_version_is_set() -> None:
@@ -43,29 +44,39 @@ def test_section_prompts_render_for_full_partial_and_repair_asks(example_name: s
         full = asker.prompt(spec)
         # the section's own text is in the prompt, and every key the model must write is named
         for f in spec.fields:
-            assert f.key in full
+            assert f.name in full
         assert "<<<" in full and "{{" not in full and "{%" not in full
+        # the schema is the grammar's business: no JSON schema text, no code keys in the prompt
+        assert "properties" not in full and "minItems" not in full
+        if spec.name != "header":
+            assert not any(f.key in full for f in spec.fields if f.key != f.name)
         if spec.name == "section3":
             assert "自然人、商业企业、科研机构、社会公益组织、法律服务机构、其他、总计" in full
             part = spec.subset(spec.units[:2])
             partial = asker.prompt(part, feedback="注意：上一次抄写有误")
-            assert "只需要抄下面这些行" in partial and "注意：上一次抄写有误" in partial
-            assert spec.fields[5].key not in partial.split("<<<")[-1].split(">>>")[-1]
+            assert "只抄这些行：本年新收、上年结转" in partial and "注意：上一次抄写有误" in partial
+            assert spec.fields[5].name not in partial.split(">>>")[-1]
 
 
 def test_examples_shown_in_prompts_are_answers_of_the_example_text() -> None:
-    asker, example = _asker("example_2021")
+    asker, example = _asker("example_2021", use_examples=True)
     prompt = asker.prompt(section3_spec(False))
     shown = json.loads(prompt.split("示例答案：")[1].split("\n\n")[0])
     spec = section3_spec(False)
+    by_name = {f.name: f for f in spec.fields}
     # an excerpt: only some rows, each printed in the example text and answered from its gold
     assert 5 <= len(shown) < len(spec.fields)
-    assert shown == answer_from_report(spec.subset([f"applications.{k}" for k in shown]), example.report)  # type: ignore[attr-defined]
+    sub = spec.subset([by_name[name].unit for name in shown])
+    gold = answer_from_report(sub, example.report)  # type: ignore[attr-defined]
+    assert shown == {by_name[name].name: gold[by_name[name].key] for name in shown}
     example_text = prompt.split("示例答案：")[0]
-    for key in shown:
-        label = normalize(next(f.label for f in spec.fields if f.key == key).split(" ")[-1]).text
+    for name in shown:
+        label = normalize(by_name[name].label.split(" ")[-1]).text
         assert label in example_text
     assert "1.本机关不掌握相关政府信息1100002" in prompt
+    # off by default: the examples did not pay for their tokens (see issue 17)
+    plain, _ = _asker("example_2021")
+    assert "示例" not in plain.prompt(section3_spec(False))
 
 
 def test_render_is_strict_about_missing_variables() -> None:
@@ -116,3 +127,15 @@ def test_examples_pass_our_own_checker_and_grounding(example) -> None:  # type: 
     assert blanks_that_are_values == []
     errors = [f"{f.rule}: {f.message}" for f in findings if f.severity == "error"]
     assert errors == []
+
+
+def test_section_text_is_squeezed_and_a_partial_table_is_excerpted() -> None:
+    from extractor.engines.llm_engine import row_excerpt, squeeze
+
+    raw = "规章 | 0 | 0 | 0 | ||\n\n\n      行政规范性文件          8          26       66\n第二十条第(五)项 | |||"
+    assert squeeze(raw) == "规章 | 0 | 0 | 0\n行政规范性文件  8  26  66\n第二十条第(五)项"
+    table = "\n".join(f"{i}.第{i}行 {i} 0 0 0 0 0 {i}" for i in range(1, 21))
+    excerpt = row_excerpt(table, ["第10行"])
+    assert excerpt == "……\n9.第9行 9 0 0 0 0 0 9\n10.第10行 10 0 0 0 0 0 10\n11.第11行 11 0 0 0 0 0 11\n……"
+    assert row_excerpt(table, ["第10行", "没有这一行"]) is None  # a row it cannot find: the whole text
+    assert row_excerpt("1.第1行 1 0 0 0 0 0 1", ["第1行"]) is None  # nothing to save

@@ -1,8 +1,11 @@
 """``--engine llm``: the LLM reads every section; grounding and the checker then judge it.
 
-Each section is asked on its own (header, 二, 三, 四), with only that section's text and a compact
-answer model, so a 1.5B model on two CPU cores reads a report in minutes. After the first pass the
-checker-driven repair loop re-asks the rows whose numbers the source does not support.
+Each table section (二, 三, 四) is asked on its own, with only that section's text, its row names and
+the answer's shape in a few words; the JSON schema itself is left to the grammar that constrains
+decoding, so the model never reads it. The header (agency, year) is asked only when the layout could
+not find it. After the first pass the checker-driven repair loop re-asks the rows whose numbers the
+source does not support. Every prompt token and every answer token costs time on a CPU, so the
+usage of each kind of call is kept per report (``meta["llm"]["by_section"]``).
 """
 
 from __future__ import annotations
@@ -27,6 +30,7 @@ from extractor.llm_sections import (
     detect_single_other_row,
     format_answer,
     header_spec,
+    named_answer,
     table_specs,
 )
 from extractor.normalize import NormalizedText, normalize
@@ -41,11 +45,14 @@ LLMFactory = Callable[[RunConfig], StructuredLLM]
 
 # Answer budgets per section (tokens). The client doubles a budget once when an answer is cut off.
 MAX_TOKENS: dict[str, int] = {"header": 160, "section2": 400, "section3": 1400, "section4": 300}
+# Kinds of call a report's usage is broken down by (``meta["llm"]["by_section"]``).
+USAGE_KINDS: tuple[str, ...] = ("header", "section2", "section3", "section4", "repair")
 # Rows of table 三 per call; 0 asks the whole table at once. Smaller chunks help a struggling model
 # at the cost of re-reading the section text (cheap with llama.cpp's prompt-prefix cache).
 SECTION3_CHUNK_ROWS = 0
-HEADER_HEAD_CHARS = 600
-HEADER_TAIL_CHARS = 160
+# The header question sees the title and first lines, the statistics-period sentence and the signature.
+HEADER_HEAD_CHARS = 300
+HEADER_TAIL_CHARS = 100
 
 
 def guess_template(layout: DocumentLayout) -> Literal["2019", "2021"]:
@@ -69,11 +76,52 @@ def _excerpt(section_text: str, row_labels: list[str]) -> str:
     return "\n".join(kept + ["……（其余各行从略）"])
 
 
+# A partial ask of 三 (a repair, a hybrid question) shows only the lines of its rows, with this many
+# lines around each, when every row is found on some line and that cuts the text at least in half.
+EXCERPT_CONTEXT_LINES = 1
+
+
+def row_excerpt(section_text: str, names: list[str], context: int = EXCERPT_CONTEXT_LINES) -> str | None:
+    """The lines of ``section_text`` that print any of ``names`` (plus ``context`` lines around each),
+    gaps marked 「……」; None where a name is on no line or the excerpt would not save much."""
+    lines = section_text.splitlines()
+    flat = [_compact(line) for line in lines]
+    keep: set[int] = set()
+    for name in names:
+        hits = [i for i, line in enumerate(flat) if name in line]
+        if not hits:
+            return None
+        for i in hits:
+            keep.update(range(max(0, i - context), min(len(lines), i + context + 1)))
+    out: list[str] = []
+    last = -1
+    for i in sorted(keep):
+        if i > last + 1:
+            out.append("……")
+        out.append(lines[i])
+        last = i
+    if last < len(lines) - 1:
+        out.append("……")
+    excerpt = "\n".join(out)
+    return excerpt if len(excerpt) * 2 <= len(section_text) else None
+
+
 _TRAILING_NUMBERING = re.compile(r"[\s|]*[一二三四五六七八九十]\s*[、.．]\s*$")
 
 
 def _compact(text: str) -> str:
     return re.sub(r"\s+", "", text)
+
+
+_EMPTY_CELLS = re.compile(r"(?:[ \t]*\|)+[ \t]*$")
+_SPACE_RUN = re.compile(r"[ \t\u3000]{2,}")
+
+
+def squeeze(text: str) -> str:
+    """Section text as the model reads it: no blank lines, no indentation, no trailing empty ``|``
+    cells, and runs of spaces cut to two (still a column gap, at a fraction of the tokens)."""
+    lines = (_SPACE_RUN.sub("  ", _EMPTY_CELLS.sub("", line)).strip() for line in text.splitlines())
+    return "\n".join(line for line in lines if line)
 
 
 class LLMSectionAsker:
@@ -90,7 +138,7 @@ class LLMSectionAsker:
         layout: DocumentLayout,
         *,
         llm_factory: LLMFactory | None = None,
-        use_examples: bool = True,
+        use_examples: bool = False,
     ) -> None:
         self.config = config
         self.source = source
@@ -100,6 +148,8 @@ class LLMSectionAsker:
         self._llm: StructuredLLM | None = None
         self._model_id: str | None = None
         self.usage = Usage()
+        self.usage_by_kind: dict[str, Usage] = {}
+        self.seconds_by_kind: dict[str, float] = {}
         self.timings: dict[str, float] = {}
         self.questions = 0
         self.failures: list[Finding] = []
@@ -131,13 +181,13 @@ class LLMSectionAsker:
         text = self.layout.section_text(number)
         if text.strip():
             # the span runs up to the next heading, whose numbering 「三、」 would only confuse the model
-            return _TRAILING_NUMBERING.sub("", text).strip()
+            return squeeze(_TRAILING_NUMBERING.sub("", text))
         spans = self.layout.sections
         before = [spans[n] for n in spans if n < number and 2 <= n <= 4]
         after = [spans[n] for n in spans if n > number and n <= 4]
         start = before[-1][0] if before else 0
         end = after[0][1] if after else len(self.source.text)
-        return self.source.text[start:end]
+        return squeeze(self.source.text[start:end])
 
     def header_text(self) -> str:
         text = self.source.text
@@ -148,7 +198,7 @@ class LLMSectionAsker:
         if m and m.start() >= HEADER_HEAD_CHARS:
             parts.append(m.group(0))
         parts.append(text[-HEADER_TAIL_CHARS:])
-        return "\n……\n".join(parts)
+        return "\n……\n".join(squeeze(part) for part in parts)
 
     # -- prompts
 
@@ -156,13 +206,19 @@ class LLMSectionAsker:
         if spec.name == "header":
             return render(spec.prompt, text=self.header_text(), feedback=feedback)
         full_spec_units = len(spec.fields)
+        partial = feedback is not None or full_spec_units < _full_field_count(spec)
+        text = self.section_text(spec.number)
+        if partial and spec.name == "section3":
+            # a few rows of a long table: their own lines carry what the model needs
+            text = row_excerpt(text, [f.name for f in spec.fields]) or text
         context: dict[str, Any] = {
-            "text": self.section_text(spec.number),
+            "text": text,
             "fields": [
-                {"key": f.key, "label": f.label, "columns": list(f.columns), "array": f.array} for f in spec.fields
+                {"key": f.key, "name": f.name, "label": f.label, "columns": list(f.columns), "array": f.array}
+                for f in spec.fields
             ],
             "feedback": feedback,
-            "partial": feedback is not None or full_spec_units < _full_field_count(spec),
+            "partial": partial,
             "example": self._example(spec) if self.use_examples and feedback is None else None,
             "single_other_row": any(f.key == "other_processing" for f in spec.fields),
         }
@@ -189,7 +245,7 @@ class LLMSectionAsker:
             if rows:
                 spec = spec.subset([f.unit for f in rows])
                 text = _excerpt(text, [normalize(f.label.split(" ")[-1]).text for f in rows])
-        return {"text": text, "answer": format_answer(answer_from_report(spec, example.report))}
+        return {"text": text, "answer": format_answer(named_answer(spec, answer_from_report(spec, example.report)))}
 
     # -- asking
 
@@ -199,7 +255,8 @@ class LLMSectionAsker:
             return {}
         user = self.prompt(spec, feedback)
         started = time.perf_counter()
-        stage = f"llm_{spec.name}" if feedback is None else "llm_repair"
+        kind = spec.name if feedback is None else "repair"
+        stage = f"llm_{kind}"
         with self._lock:
             self.questions += 1
         try:
@@ -224,9 +281,12 @@ class LLMSectionAsker:
             return dict.fromkeys(spec.paths)
         finally:
             with self._lock:
-                self.timings[stage] = self.timings.get(stage, 0.0) + time.perf_counter() - started
+                elapsed = time.perf_counter() - started
+                self.timings[stage] = self.timings.get(stage, 0.0) + elapsed
+                self.seconds_by_kind[kind] = self.seconds_by_kind.get(kind, 0.0) + elapsed
         with self._lock:
             self.usage.add(usage)
+            self.usage_by_kind.setdefault(kind, Usage()).add(usage)
         return answer_cells(spec, answer)
 
     def ask_header(self) -> tuple[str | None, int | None]:
@@ -253,6 +313,14 @@ class LLMSectionAsker:
             "reasks": self.usage.reasks,
             "repair_rounds": repair_rounds,
             "cache_hits": self.usage.cache_hits,
+            # what each kind of call cost, so a prompt change shows its price beside its accuracy
+            "by_section": {
+                kind: {
+                    "tokens_in": u.prompt_tokens, "tokens_out": u.completion_tokens, "calls": u.calls,
+                    "cache_hits": u.cache_hits, "seconds": round(self.seconds_by_kind.get(kind, 0.0), 3),
+                }
+                for kind in USAGE_KINDS if (u := self.usage_by_kind.get(kind)) is not None
+            },
         }
 
 
@@ -301,7 +369,7 @@ def read_tables(asker: LLMSectionAsker, template: Literal["2019", "2021"], singl
 class LLMEngine:
     name = "llm"
 
-    def __init__(self, llm_factory: LLMFactory | None = None, *, use_examples: bool = True) -> None:
+    def __init__(self, llm_factory: LLMFactory | None = None, *, use_examples: bool = False) -> None:
         self._llm_factory = llm_factory
         self._use_examples = use_examples
 
@@ -311,9 +379,13 @@ class LLMEngine:
         try:
             template = guess_template(layout)
             single = detect_single_other_row(asker.section_text(3), template)
-            agency, year = asker.ask_header()
+            agency, year = layout.agency, layout.year
+            if agency is None or year is None:
+                # the model reads the header only when the layout could not: it cannot beat a found name
+                asked_agency, asked_year = asker.ask_header()
+                agency, year = agency or asked_agency, year or asked_year
             specs, cells = read_tables(asker, template, single)
-            report = build_report(template, single, cells, agency=agency or layout.agency, year=year or layout.year)
+            report = build_report(template, single, cells, agency=agency, year=year)
             producers = dict.fromkeys(cells, "llm")
             rounds = 0
             if config.max_repair_rounds > 0:
