@@ -20,14 +20,26 @@ from extractor.config import ENGINES
 from extractor.progress_lines import StepLines
 
 from evals.dataset import DEFAULT_SAMPLES_DIR, load_dirs
-from evals.report_md import METRICS, fmt, render_markdown
+from evals.report_md import METRICS, fmt, render_markdown, usage_table
 from evals.runner import EvalOptions, run_eval, total_steps
 
 SUMMARY_KEYS: tuple[str, ...] = (
     "reports", "cell_accuracy", "nonzero_accuracy", "false_nonzero", "reports_exact", "reports_failed",
     "flag_recall", "flag_precision", "attribution_accuracy", "mutation_detection", "hallucination_detection",
-    "seconds_per_report",
+    "seconds_per_report", "tokens_in_per_report", "tokens_out_per_report",
 )
+
+
+def _usage_table(engines: dict[str, dict[str, Any]]) -> Table | None:
+    header, rows = usage_table(engines)
+    if not rows:
+        return None
+    table = Table(title="模型用量 tokens per report, by call")
+    for i, column in enumerate(header):
+        table.add_column(column, justify="left" if i == 0 else "right")
+    for row in rows:
+        table.add_row(*row)
+    return table
 
 
 def _summary_table(engines: dict[str, dict[str, Any]]) -> Table:
@@ -104,6 +116,9 @@ def eval_command(
             result = run_eval(dataset, options, lines.update)
 
     Console().print(_summary_table(result["engines"]))
+    usage = _usage_table(result["engines"])
+    if usage is not None:
+        Console().print(usage)
     for name, metrics in result["engines"].items():
         for failed in metrics["failed_samples"]:
             err.print(f"[red]{name} 失败 failed[/red] {failed['sample']} ({failed['status']}): {failed['error']}")

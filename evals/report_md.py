@@ -137,6 +137,75 @@ def worst_reports(per_report: list[dict[str, Any]], limit: int = WORST_REPORTS) 
     return lines
 
 
+# Kinds of LLM call an engine reports usage for (``meta["llm"]["by_section"]``), in asking order.
+CALL_KINDS: tuple[tuple[str, str], ...] = (
+    ("header", "表头 header"),
+    ("section2", "二 section2"),
+    ("section3", "三 section3"),
+    ("section4", "四 section4"),
+    ("repair", "修复 repair"),
+)
+
+
+def _tokens(value: Any) -> str:
+    return "—" if value is None else f"{value:,.0f}"
+
+
+def usage_table(engines: dict[str, dict[str, Any]]) -> tuple[list[str], list[list[str]]]:
+    """Header and rows of the per-call usage table: prompt / answer tokens, calls and seconds per
+    report for each kind of call, per engine that reported any; empty rows when none did."""
+    names = [n for n, m in engines.items() if m.get("tokens_by_section")]
+    header = ["调用 call"] + [f"{n} {col}" for n in names for col in ("输入 in", "输出 out", "次数 calls", "秒 s")]
+    rows: list[list[str]] = []
+    for kind, label in CALL_KINDS:
+        figures = [(engines[n].get("tokens_by_section") or {}).get(kind) for n in names]
+        if not any(figures):
+            continue
+        row = [label]
+        for f in figures:
+            f = f or {}
+            row += [_tokens(f.get("tokens_in")), _tokens(f.get("tokens_out")), fmt(f.get("calls"), "num"),
+                    fmt(f.get("seconds"), "sec")]
+        rows.append(row)
+    if rows:
+        total = ["合计 per report"]
+        for n in names:
+            m = engines[n]
+            total += [_tokens(m.get("tokens_in_per_report")), _tokens(m.get("tokens_out_per_report")),
+                      fmt(m.get("llm_calls_per_report"), "num"), fmt(m.get("seconds_per_report"), "sec")]
+        rows.append(total)
+    return header, rows
+
+
+def usage_section(result: dict[str, Any]) -> list[str]:
+    """Prompt and answer tokens per report, by kind of call and report by report: a prompt change
+    shows its cost here beside its accuracy above."""
+    engines: dict[str, dict[str, Any]] = result.get("engines") or {}
+    header, rows = usage_table(engines)
+    if not rows:
+        return []
+    lines = ["## 模型用量 Model usage", "",
+             "Per report, by kind of call (answers replayed from the LLM cache count 0 tokens):", "",
+             "| " + " | ".join(header) + " |", "|---" * len(header) + "|"]
+    lines += ["| " + " | ".join(row) + " |" for row in rows]
+    lines.append("")
+    kinds = [k for k, _ in CALL_KINDS]
+    for name in [n for n, m in engines.items() if m.get("tokens_by_section")]:
+        reports = [r for r in result.get("per_report") or [] if r["engine"] == name]
+        lines += [f"### {name}: tokens per report (in/out)", "",
+                  "| 报告 report | 输入 in | 输出 out | 调用 calls | 缓存 cached | 秒 s | "
+                  + " | ".join(label for _, label in CALL_KINDS) + " |",
+                  "|---" * (6 + len(kinds)) + "|"]
+        for r in reports:
+            by = r.get("tokens_by_section") or {}
+            cells = [f"{_tokens(by[k].get('tokens_in'))}/{_tokens(by[k].get('tokens_out'))}" if k in by else "—" for k in kinds]
+            lines.append(f"| {r['sample']} | {_tokens(r.get('tokens_in'))} | {_tokens(r.get('tokens_out'))} | "
+                         f"{fmt(r.get('llm_calls'), 'num')} | {fmt(r.get('cache_hits'), 'num')} | "
+                         f"{fmt(r.get('seconds'), 'sec')} | " + " | ".join(cells) + " |")
+        lines.append("")
+    return lines
+
+
 def mutation_section(checker: dict[str, Any]) -> list[str]:
     if not checker or not checker.get("mutations"):
         return []
@@ -182,6 +251,7 @@ def render_markdown(result: dict[str, Any]) -> str:
     lines += ["## 各引擎 Per engine", ""]
     for name, metrics in engines.items():
         lines += engine_table(name, metrics)
+    lines += usage_section(result)
     lines += mutation_section(result.get("checker") or {})
     lines += worst_reports(result.get("per_report") or [])
     return "\n".join(lines).rstrip() + "\n"

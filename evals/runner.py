@@ -37,6 +37,7 @@ from evals.scoring import (
     gold_rule_keys,
     mean,
     score_report,
+    usage_by_section,
 )
 
 MUTATION_ENGINE = "template"
@@ -146,6 +147,7 @@ class ReportRecord:
             "seconds": self.cost.seconds, "tokens_in": self.cost.tokens_in,
             "tokens_out": self.cost.tokens_out, "retries": self.cost.retries,
             "llm_calls": self.cost.calls, "cache_hits": self.cost.cache_hits,
+            "tokens_by_section": {kind: dict(figures) for kind, figures in self.cost.by_section.items()},
         }
 
 
@@ -266,6 +268,8 @@ def aggregate(engine: str, records: list[ReportRecord], mutation_summary: mut.Mu
         "retries_per_report": mean(r.cost.retries for r in records),
         "llm_calls_per_report": mean(r.cost.calls for r in records),
         "cache_hits": _sum_present(r.cost.cache_hits for r in records),
+        # per report, what each kind of call (header, section2, section3, section4, repair) cost
+        "tokens_by_section": usage_by_section(r.cost for r in records),
         "counts": {
             "cells": cells.total, "cells_correct": cells.correct,
             "nonzero_cells": nonzero.total, "nonzero_correct": nonzero.correct, "gold_zero_cells": gold_zero,

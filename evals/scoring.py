@@ -276,6 +276,9 @@ class Cost:
     # model calls made, and answers replayed from the LLM cache (their seconds are not the model's)
     calls: float | None = None
     cache_hits: float | None = None
+    # the same figures per kind of call (header, section2, section3, section4, repair), where the
+    # engine reports them: kind -> {"tokens_in", "tokens_out", "calls", "cache_hits", "seconds"}
+    by_section: Mapping[str, Mapping[str, float]] = field(default_factory=dict)
 
 
 def cost_from_meta(meta: Mapping[str, object], wall_seconds: float | None = None) -> Cost:
@@ -290,7 +293,30 @@ def cost_from_meta(meta: Mapping[str, object], wall_seconds: float | None = None
     retries = next((v for m in sources if (v := _first_number(m, "retries", "reasks", "attempts_retried")) is not None), None)
     calls = _first_number(llm, "calls")
     cache_hits = _first_number(llm, "cache_hits")
-    return Cost(seconds if seconds is not None else wall_seconds, tokens_in, tokens_out, retries, calls, cache_hits)
+    raw_sections = llm.get("by_section")
+    by_section: dict[str, dict[str, float]] = {}
+    if isinstance(raw_sections, Mapping):
+        for kind, figures in raw_sections.items():
+            if isinstance(figures, Mapping):
+                by_section[str(kind)] = {
+                    k: float(v) for k, v in figures.items() if isinstance(v, (int, float)) and not isinstance(v, bool)
+                }
+    return Cost(seconds if seconds is not None else wall_seconds, tokens_in, tokens_out, retries, calls, cache_hits,
+                by_section)
+
+
+def usage_by_section(costs: Iterable[Cost]) -> dict[str, dict[str, float]]:
+    """Mean figures per report for each kind of call, over the reports that reported token usage (a
+    report that made no call of a kind counts 0 there), so the kinds add up to the per-report totals."""
+    reporting = [c for c in costs if c.tokens_in is not None]
+    totals: dict[str, dict[str, float]] = {}
+    for cost in reporting:
+        for kind, figures in cost.by_section.items():
+            into = totals.setdefault(kind, {})
+            for key, value in figures.items():
+                into[key] = into.get(key, 0.0) + value
+    n = len(reporting)
+    return {kind: {key: value / n for key, value in figures.items()} for kind, figures in totals.items()} if n else {}
 
 
 def mean(values: Iterable[float | None]) -> float | None:

@@ -230,3 +230,37 @@ def test_an_engine_that_read_nothing_has_no_flag_recall(tmp_path: Path) -> None:
     assert figures["reports_failed"] == 1 and figures["cell_accuracy"] == 0.0
     assert figures["flag_recall"] is None and figures["flag_precision"] is None
     assert figures["seconds_per_report"] == 1.5
+
+
+def test_eval_reports_prompt_and_answer_tokens_per_report_and_per_kind_of_call(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    """Orchestration only (a scripted model that answers from gold): every prompt change must show its
+    cost beside its accuracy, so the JSON, the Markdown and the console carry tokens by kind of call."""
+    from extractor.engines import llm_engine
+    from extractor.schema import Report
+
+    try:
+        from tests.fake_llm import GoldLLM
+    except ImportError:  # tests/ is not a package
+        from fake_llm import GoldLLM
+
+    samples = tmp_path / "samples"
+    samples.mkdir()
+    _copy_sample("001_8d25aa58008aa371", samples)
+    gold = Report.model_validate(json.loads((samples / "001_8d25aa58008aa371.json").read_text(encoding="utf-8")))
+    fake = GoldLLM(gold, wrong={"applications.granted[0]": 9})
+    monkeypatch.setattr(llm_engine, "shared_llm", lambda config: fake)
+    out, md = tmp_path / "eval.json", tmp_path / "eval.md"
+    code = main(["eval", str(samples), "-e", "llm", "--mutations", "0", "--json", str(out), "--md", str(md)])
+    assert code == 0
+    result = json.loads(out.read_text(encoding="utf-8"))
+    llm = result["engines"]["llm"]
+    by_kind = llm["tokens_by_section"]
+    assert list(by_kind) == ["header", "section2", "section3", "section4", "repair"]
+    assert sum(k["tokens_in"] for k in by_kind.values()) == llm["tokens_in_per_report"] > 0
+    assert sum(k["tokens_out"] for k in by_kind.values()) == llm["tokens_out_per_report"] > 0
+    assert by_kind["repair"]["calls"] == 1
+    report = result["per_report"][0]
+    assert report["tokens_by_section"]["section3"]["tokens_in"] == by_kind["section3"]["tokens_in"]
+    text = md.read_text(encoding="utf-8")
+    assert "## 模型用量 Model usage" in text and "| 修复 repair |" in text
+    assert f"| 001_8d25aa58008aa371 | {llm['tokens_in_per_report']:,.0f} |" in text

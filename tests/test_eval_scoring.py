@@ -179,3 +179,17 @@ def test_cost_from_meta() -> None:
     assert (bare.seconds, bare.tokens_in, bare.tokens_out, bare.retries) == (0.75, None, None, None)
     openai_names = cost_from_meta({"llm": {"prompt_tokens": 10, "completion_tokens": 4}})
     assert (openai_names.tokens_in, openai_names.tokens_out, openai_names.seconds) == (10, 4, None)
+
+
+def test_usage_by_section_is_a_mean_per_report_that_adds_up_to_the_totals() -> None:
+    from evals.scoring import usage_by_section
+
+    first = cost_from_meta({"llm": {"tokens_in": 300, "tokens_out": 30, "by_section": {
+        "section3": {"tokens_in": 200, "tokens_out": 20, "calls": 1}, "repair": {"tokens_in": 100, "tokens_out": 10, "calls": 1}}}})
+    second = cost_from_meta({"llm": {"tokens_in": 100, "tokens_out": 10, "by_section": {
+        "section3": {"tokens_in": 100, "tokens_out": 10, "calls": 1, "flag": True}}}})
+    unread = cost_from_meta({}, wall_seconds=1.0)  # a failed read: no usage, not a report of zero tokens
+    by_kind = usage_by_section([first, second, unread])
+    assert by_kind == {"section3": {"tokens_in": 150, "tokens_out": 15, "calls": 1},
+                       "repair": {"tokens_in": 50, "tokens_out": 5, "calls": 0.5}}
+    assert usage_by_section([unread]) == {}
