@@ -217,6 +217,8 @@ class LLMSectionAsker:
                 {"key": f.key, "name": f.name, "label": f.label, "columns": list(f.columns), "array": f.array}
                 for f in spec.fields
             ],
+            # consecutive rows with the same columns, named once: 「规章、行政规范性文件：[…]」
+            "groups": _column_groups(spec),
             "feedback": feedback,
             "partial": partial,
             "example": self._example(spec) if self.use_examples and feedback is None else None,
@@ -322,6 +324,17 @@ class LLMSectionAsker:
                 for kind in USAGE_KINDS if (u := self.usage_by_kind.get(kind)) is not None
             },
         }
+
+
+def _column_groups(spec: SectionSpec) -> list[dict[str, Any]]:
+    groups: list[dict[str, Any]] = []
+    for f in spec.fields:
+        last = groups[-1] if groups else None
+        if last is not None and last["columns"] == list(f.columns) and last["array"] == f.array:
+            last["names"].append(f.name)
+        else:
+            groups.append({"names": [f.name], "columns": list(f.columns), "array": f.array})
+    return groups
 
 
 def _full_field_count(spec: SectionSpec) -> int:
