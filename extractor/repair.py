@@ -10,12 +10,22 @@ them would make us lie about the source.
 
 from __future__ import annotations
 
+import json
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
 from typing import Any, Protocol
 
 from extractor.findings import Evidence, Finding
-from extractor.llm_sections import SectionSpec, section4_spec, set_cell_safely, unit_of
+from extractor.llm_sections import (
+    SECTION4_UNIT,
+    AnswerField,
+    SectionSpec,
+    section2_spec,
+    section3_spec,
+    section4_spec,
+    set_cell_safely,
+    unit_of,
+)
 from extractor.normalize import NormalizedText
 from extractor.prompting import render
 from extractor.schema import CellValue, Report, get_cell
@@ -26,6 +36,8 @@ BAD_STATUSES = frozenset({"mismatch", "unsupported"})
 # Grounding's own findings (checker.grounding_findings) restate a cell's evidence, which the feedback
 # already gives per cell; repeating them only costs the model prompt tokens.
 GROUNDING_RULES = frozenset({"G1", "G2"})
+# Equation findings are useful hints, but every one is read on every repair call: a few suffice.
+MAX_FEEDBACK_MESSAGES = 3
 # How much a status proves; a re-asked value is kept only if it climbs this ladder.
 _RANK = {"grounded": 3, "blank": 2, "mismatch": 1, "unsupported": 0}
 
@@ -48,39 +60,70 @@ def bad_cells(evidence: dict[str, Evidence], eligible: Callable[[str], bool] | N
 
 
 def feedback_for(
-    cells: Iterable[str], report: Report, evidence: dict[str, Evidence], findings: list[Finding]
+    cells: Iterable[str],
+    report: Report,
+    evidence: dict[str, Evidence],
+    findings: list[Finding],
+    spec: SectionSpec | None = None,
 ) -> str:
-    """The repair prompt block for these cells: what we wrote, what the source holds there, and the
+    """The repair prompt block for these cells, one line per row: what we wrote for the row (under the
+    name the model writes it) and, for each bad cell, what the source holds there; then at most a few
     extraction findings that name them. Report-attributed findings are left out on purpose."""
     wanted = list(cells)
     wanted_set = set(wanted)
-    problems: list[dict[str, Any]] = []
+    rows: dict[str, dict[str, Any]] = {}
     for path in wanted:
+        field_ = _field_of(path, spec)
+        if field_ is None:
+            continue
+        row = rows.setdefault(field_.key, {
+            "name": field_.name,
+            "found": _shown([get_cell(report, p) for p in field_.paths] if field_.array else get_cell(report, path)),
+            "notes": [],
+        })
         ev = evidence.get(path)
-        problems.append(
-            {
-                "label": _feedback_label(path),
-                "found": get_cell(report, path),
-                "source": ev.source_value if ev is not None else None,
-                "note": None if ev is None else ("原文中找不到这个数" if ev.status == "unsupported" else None),
-            }
-        )
+        where = _column_label(field_, path)
+        if ev is not None and ev.status == "unsupported":
+            row["notes"].append(f"{where}原文找不到这个数")
+        elif ev is not None and ev.source_value is not None:
+            row["notes"].append(f"{where}原文为 {ev.source_value}")
+        else:
+            row["notes"].append(f"{where}与原文不符")
     messages = list(
         dict.fromkeys(
             f.message
             for f in findings
             if f.attribution == "extraction" and f.rule not in GROUNDING_RULES and wanted_set & set(f.cells)
         )
-    )
-    return render("repair.md.j2", problems=problems, messages=messages)
+    )[:MAX_FEEDBACK_MESSAGES]
+    return render("repair.md.j2", rows=list(rows.values()), messages=messages)
 
 
-def _feedback_label(path: str) -> str:
-    if path.startswith("review_litigation."):
-        # table 四 is asked as 15 numbers in print order: name the position too
-        position = section4_spec().paths.index(path) + 1
-        return f"第 {position} 个数（{cell_label(path)}）"
-    return cell_label(path)
+def _field_of(path: str, spec: SectionSpec | None) -> AnswerField | None:
+    """The answer field holding ``path``: from ``spec`` when given, else from the section specs."""
+    candidates = [spec] if spec is not None else [
+        section2_spec("2021"), section2_spec("2019"), section3_spec(True), section3_spec(False), section4_spec(),
+    ]
+    for candidate in candidates:
+        for f in candidate.fields:
+            if path in f.paths:
+                return f
+    return None
+
+
+def _column_label(field_: AnswerField, path: str) -> str:
+    """「自然人」 for a cell of a row; the position too for table 四, asked as 15 numbers in print order."""
+    if not field_.array:
+        return ""
+    index = field_.paths.index(path)
+    if field_.unit == SECTION4_UNIT:
+        return f"第 {index + 1} 个数（{cell_label(path)}）"
+    return field_.columns[index] + " "
+
+
+def _shown(value: Any) -> str:
+    """A row or cell as the model wrote it: compact JSON."""
+    return json.dumps(value, ensure_ascii=False, separators=(",", ":"))
 
 
 @dataclass
@@ -126,7 +169,7 @@ def repair_loop(
                 continue
             cells = [p for u in units for p in by_unit[u]]
             sub = spec.subset(units)
-            answers.update(asker.ask(sub, feedback_for(cells, report, evidence, findings)))
+            answers.update(asker.ask(sub, feedback_for(cells, report, evidence, findings, sub)))
             outcome.reasked_units.extend(units)
         outcome.rounds += 1
         if not answers:

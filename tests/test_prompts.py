@@ -97,8 +97,9 @@ def test_repair_feedback_names_cells_in_chinese_and_skips_report_findings() -> N
                 cells=["review_litigation.review.total"], message="行政复议总计不等于各项之和"),
     ]
     text = feedback_for(["applications.granted[0]"], report, evidence, findings)
-    assert "（一）予以公开（自然人）" in text
-    assert "原文此处印的是 2" in text
+    # one line per row, under the name the model writes, with what the source holds at the bad cell
+    row = json.dumps(report.applications["granted"], separators=(",", ":"))  # type: ignore[index]
+    assert f"- 予以公开：上次写了 {row}；自然人 原文为 2" in text
     assert "（七）总计 自然人 应为 6" in text
     assert "行政复议总计" not in text
 
