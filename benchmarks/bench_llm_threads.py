@@ -9,14 +9,16 @@ threads spend their time waiting for each other at llama.cpp's per-layer barrier
 OS deschedules stalls all the others). So each round loads the model once per thread count, reads the
 same real section prompt (table 三 of a sample report) from an empty context and writes a fixed number
 of tokens, and prints tokens per second for both phases with the load average before and after; the
-counts alternate round by round so a change in the machine's load hits them alike. This is what chose
-``extractor.backends.llama_server.default_threads`` and ``default_batch_threads``.
+counts alternate round by round so a change in the machine's load hits them alike. ``--busy N`` adds N
+processes that spin on a core each for the whole run: a controlled stand-in for the other work of a
+shared machine. This is what chose ``extractor.backends.llama_server.default_threads``.
 """
 
 from __future__ import annotations
 
 import argparse
 import os
+import subprocess
 import sys
 import time
 from pathlib import Path
@@ -72,21 +74,31 @@ def measure(gguf: Path, threads: int, prompt: str, answer_tokens: int) -> tuple[
 
 
 def main(argv: list[str] | None = None) -> int:
-    from extractor.backends.embedded_model import MODEL_PATH_ENV, ensure_model
-    from extractor.config import RunConfig
-
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--threads", default="1,2", help="comma-separated thread counts (default 1,2)")
     parser.add_argument("--rounds", type=int, default=3, help="alternating rounds (default 3)")
     parser.add_argument("--sample", default="d002", help="sample whose table 三 prompt is read (default d002)")
     parser.add_argument("--answer-tokens", type=int, default=48, help="tokens to write per round (default 48)")
+    parser.add_argument("--busy", type=int, default=0, help="spinning processes to run alongside (default 0)")
     args = parser.parse_args(argv)
+    spinners = [subprocess.Popen([sys.executable, "-c", "while True: pass"]) for _ in range(max(0, args.busy))]
+    try:
+        return _run(args)
+    finally:
+        for spinner in spinners:
+            spinner.kill()
+            spinner.wait()
+
+
+def _run(args: argparse.Namespace) -> int:
+    from extractor.backends.embedded_model import MODEL_PATH_ENV, ensure_model
+    from extractor.config import RunConfig
 
     override = os.environ.get(MODEL_PATH_ENV)
     gguf = Path(override) if override else ensure_model("qwen2.5-coder-1.5b", RunConfig().cache_dir)
     prompt = section_prompt(args.sample)
     counts = [int(t) for t in args.threads.split(",") if t.strip()]
-    print(f"cpu cores: {os.cpu_count()}   model: {gguf.name}   sample: {args.sample}")
+    print(f"cpu cores: {os.cpu_count()}   model: {gguf.name}   sample: {args.sample}   busy processes: {args.busy}")
     print(f"{'round':>5} {'threads':>7} {'prompt tok':>10} {'read tok/s':>10} {'write tok/s':>11}  load before → after")
     results: dict[int, list[tuple[float, float]]] = {c: [] for c in counts}
     for round_no in range(1, args.rounds + 1):

@@ -7,8 +7,9 @@ round that re-asks only a few rows, which is why the models are made on demand f
 
 What the model writes is kept short, because on two CPU cores every answer token costs a forward pass:
 a key is the row's short printed label (「国家秘密」, which also points the model at the line to copy;
-code keeps the English key as the field name), and a row printed all 0 may be answered ``0``, a row
-left blank ``null``, instead of seven cells each.
+code keeps the English key as the field name), and a row it cannot find may be answered ``null``
+instead of seven nulls. (A ``0`` for a row printed all 0 was tried: shown an example, the 1.5B model
+wrote it for rows with numbers too; without one, it never used it.)
 """
 
 from __future__ import annotations
@@ -75,8 +76,7 @@ class AnswerField:
         if self.array:
             n = len(self.paths)
             row = Annotated[list[cell], Field(min_length=n, max_length=n)]  # type: ignore[valid-type]
-            # 0: the row prints 0 in every cell; null: the row is blank or missing (see module docstring)
-            return row | Literal[0] | None
+            return row | None  # null: the row is blank or missing (see module docstring)
         return cell
 
     def field_info(self) -> Any:
@@ -273,8 +273,8 @@ def answer_cells(spec: SectionSpec, answer: BaseModel | dict[str, Any]) -> dict[
     for f in spec.fields:
         raw = data.get(f.key)
         if f.array:
-            # the row shorthands: 0 for a row printed all 0, null for a blank row
-            values = list(raw) if isinstance(raw, (list, tuple)) else [0 if raw == 0 else None] * len(f.paths)
+            # null stands for a blank or missing row
+            values = list(raw) if isinstance(raw, (list, tuple)) else [None] * len(f.paths)
         else:
             values = [raw]
         if f.array and len(values) != len(f.paths):

@@ -17,7 +17,6 @@ from typing import Any, Protocol
 
 from extractor.findings import Evidence, Finding
 from extractor.llm_sections import (
-    SECTION4_UNIT,
     AnswerField,
     SectionSpec,
     section2_spec,
@@ -30,7 +29,6 @@ from extractor.normalize import NormalizedText
 from extractor.prompting import render
 from extractor.schema import CellValue, Report, get_cell
 from extractor.sections import DocumentLayout
-from extractor.template_spec import cell_label
 
 BAD_STATUSES = frozenset({"mismatch", "unsupported"})
 # Grounding's own findings (checker.grounding_findings) restate a cell's evidence, which the feedback
@@ -66,29 +64,26 @@ def feedback_for(
     findings: list[Finding],
     spec: SectionSpec | None = None,
 ) -> str:
-    """The repair prompt block for these cells, one line per row: what we wrote for the row (under the
-    name the model writes it) and, for each bad cell, what the source holds there; then at most a few
-    extraction findings that name them. Report-attributed findings are left out on purpose."""
+    """The repair prompt block for these cells, one line per row under the name the model writes it:
+    what we wrote for the row, and the row as the source prints it (our value where grounding agreed,
+    the source's value at a mismatched cell, 「?」 where the source shows no number for it); then at most
+    a few extraction findings that name the cells. Report-attributed findings are left out on purpose."""
     wanted = list(cells)
     wanted_set = set(wanted)
-    rows: dict[str, dict[str, Any]] = {}
+    rows: dict[str, dict[str, str]] = {}
     for path in wanted:
         field_ = _field_of(path, spec)
-        if field_ is None:
+        if field_ is None or field_.key in rows:
             continue
-        row = rows.setdefault(field_.key, {
+        paths = field_.paths if field_.array else (path,)
+        found = [get_cell(report, p) for p in paths]
+        source = [_source_value(evidence.get(p), value) if p in wanted_set else _shown(value)
+                  for p, value in zip(paths, found)]
+        rows[field_.key] = {
             "name": field_.name,
-            "found": _shown([get_cell(report, p) for p in field_.paths] if field_.array else get_cell(report, path)),
-            "notes": [],
-        })
-        ev = evidence.get(path)
-        where = _column_label(field_, path)
-        if ev is not None and ev.status == "unsupported":
-            row["notes"].append(f"{where}原文找不到这个数")
-        elif ev is not None and ev.source_value is not None:
-            row["notes"].append(f"{where}原文为 {ev.source_value}")
-        else:
-            row["notes"].append(f"{where}与原文不符")
+            "found": _shown(found if field_.array else found[0]),
+            "source": f"[{','.join(source)}]" if field_.array else source[0],
+        }
     messages = list(
         dict.fromkeys(
             f.message
@@ -97,6 +92,12 @@ def feedback_for(
         )
     )[:MAX_FEEDBACK_MESSAGES]
     return render("repair.md.j2", rows=list(rows.values()), messages=messages)
+
+
+def _source_value(evidence: Evidence | None, found: CellValue) -> str:
+    if evidence is not None and evidence.status == "mismatch" and evidence.source_value is not None:
+        return evidence.source_value
+    return "?"
 
 
 def _field_of(path: str, spec: SectionSpec | None) -> AnswerField | None:
@@ -109,16 +110,6 @@ def _field_of(path: str, spec: SectionSpec | None) -> AnswerField | None:
             if path in f.paths:
                 return f
     return None
-
-
-def _column_label(field_: AnswerField, path: str) -> str:
-    """「自然人」 for a cell of a row; the position too for table 四, asked as 15 numbers in print order."""
-    if not field_.array:
-        return ""
-    index = field_.paths.index(path)
-    if field_.unit == SECTION4_UNIT:
-        return f"第 {index + 1} 个数（{cell_label(path)}）"
-    return field_.columns[index] + " "
 
 
 def _shown(value: Any) -> str:

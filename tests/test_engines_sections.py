@@ -41,10 +41,10 @@ def test_schemas_have_no_refs_and_fixed_length_rows(spec) -> None:  # type: igno
     for f in spec.fields:
         prop = schema["properties"][f.name]
         if f.array:
-            # a full row of cells, or a row shorthand: 0 (all printed 0) or null (blank)
-            row, zero, blank = prop["anyOf"]
+            # a full row of cells, or null for a row the model cannot find
+            row, blank = prop["anyOf"]
             assert row["minItems"] == row["maxItems"] == len(f.paths)
-            assert zero["const"] == 0 and blank == {"type": "null"}
+            assert blank == {"type": "null"}
     # and the backend's grammar form keeps the keys (the names the model writes) in template order
     assert list(grammar_schema(spec.model())["properties"]) == [f.name for f in spec.fields]
 
@@ -62,17 +62,15 @@ def test_the_model_writes_short_printed_row_names_and_code_keeps_its_keys() -> N
     assert by_name == by_key and "granted" in by_name.model_dump()
 
 
-def test_row_shorthands_expand_to_every_cell() -> None:
+def test_a_null_row_stands_for_every_cell_blank() -> None:
     spec = section3_spec(True).subset(["applications.granted", "applications.total", "applications.carried_over"])
-    answer = spec.model().model_validate_json('{"上年结转":null,"予以公开":0,"总计":[3,0,0,0,0,1,4]}')
+    answer = spec.model().model_validate_json('{"上年结转":null,"予以公开":[0,0,0,0,0,0,0],"总计":[3,0,0,0,0,1,4]}')
     cells = answer_cells(spec, answer)
-    assert [cells[f"applications.granted[{i}]"] for i in range(7)] == [0] * 7
     assert [cells[f"applications.carried_over[{i}]"] for i in range(7)] == [None] * 7
+    assert [cells[f"applications.granted[{i}]"] for i in range(7)] == [0] * 7
     assert [cells[f"applications.total[{i}]"] for i in range(7)] == [3, 0, 0, 0, 0, 1, 4]
-    four = section4_spec()
-    assert set(answer_cells(four, four.model().model_validate_json('{"numbers":0}')).values()) == {0}
     with pytest.raises(ValueError):
-        spec.model().model_validate_json('{"上年结转":5,"予以公开":0,"总计":0}')  # only 0 stands for a row
+        spec.model().model_validate_json('{"上年结转":0,"予以公开":null,"总计":null}')  # no number stands for a row
 
 
 def test_section3_rows_follow_the_printed_other_layout() -> None:

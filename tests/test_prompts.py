@@ -102,8 +102,9 @@ def test_repair_feedback_names_cells_in_chinese_and_skips_report_findings() -> N
     ]
     text = feedback_for(["applications.granted[0]"], report, evidence, findings)
     # one line per row, under the name the model writes, with what the source holds at the bad cell
-    row = json.dumps(report.applications["granted"], separators=(",", ":"))  # type: ignore[index]
-    assert f"- 予以公开：上次写了 {row}；自然人 原文为 2" in text
+    row = report.applications["granted"]  # type: ignore[index]
+    source = ["2"] + [str(v) for v in row[1:]]  # the mismatched cell as the source prints it, the rest as read
+    assert f"- 予以公开：上次 {json.dumps(row, separators=(',', ':'))}，原文 [{','.join(source)}]" in text
     assert "（七）总计 自然人 应为 6" in text
     assert "行政复议总计" not in text
 
