@@ -107,15 +107,15 @@ def test_wrong_numbers_are_reasked_only_in_their_rows_with_the_findings_as_feedb
     repair_questions = fake.history[4:]
     assert [q.keys for q in repair_questions] == [["granted"], ["numbers"]]
     feedback = repair_questions[0].user
-    assert "- 予以公开：上次 [9," in feedback and "，原文 [1," in feedback
+    assert "- 予以公开：原文 [1," in feedback and "（上次写成 [9," in feedback
     # the re-asked row is shown with the lines around it, not the whole table again
     shown = feedback.split("<<<")[1].split(">>>")[0]
     assert "(一)予以公开" in shown and "本年新收" not in shown and "结转下年度" not in shown
     assert len(repair_questions[0].user) < len(fake.history[2].user) / 2
     # grounding's own finding restates the cell's evidence: it is not sent a second time
     assert "与提取值不符" not in feedback
-    assert "- numbers：上次 [0,0,0,0,0,7," in repair_questions[1].user
-    assert "，原文 [0,0,0,0,0,1," in repair_questions[1].user
+    assert "- numbers：原文 [0,0,0,0,0,1," in repair_questions[1].user
+    assert "（上次写成 [0,0,0,0,0,7," in repair_questions[1].user
     assert _same_cells(out.report, gold) == {}
     assert out.meta["llm"]["repair_rounds"] == 1
     _, evidence = verify(out.report, norm, layout)

@@ -41,10 +41,7 @@ def test_schemas_have_no_refs_and_fixed_length_rows(spec) -> None:  # type: igno
     for f in spec.fields:
         prop = schema["properties"][f.name]
         if f.array:
-            # a full row of cells, or null for a row the model cannot find
-            row, blank = prop["anyOf"]
-            assert row["minItems"] == row["maxItems"] == len(f.paths)
-            assert blank == {"type": "null"}
+            assert prop["minItems"] == prop["maxItems"] == len(f.paths)
     # and the backend's grammar form keeps the keys (the names the model writes) in template order
     assert list(grammar_schema(spec.model())["properties"]) == [f.name for f in spec.fields]
 
@@ -62,15 +59,15 @@ def test_the_model_writes_short_printed_row_names_and_code_keeps_its_keys() -> N
     assert by_name == by_key and "granted" in by_name.model_dump()
 
 
-def test_a_null_row_stands_for_every_cell_blank() -> None:
-    spec = section3_spec(True).subset(["applications.granted", "applications.total", "applications.carried_over"])
-    answer = spec.model().model_validate_json('{"上年结转":null,"予以公开":[0,0,0,0,0,0,0],"总计":[3,0,0,0,0,1,4]}')
+def test_a_row_is_always_its_cells() -> None:
+    spec = section3_spec(True).subset(["applications.granted", "applications.total"])
+    answer = spec.model().model_validate_json('{"予以公开":[0,0,null,0,0,0,0],"总计":[3,0,0,0,0,1,4]}')
     cells = answer_cells(spec, answer)
-    assert [cells[f"applications.carried_over[{i}]"] for i in range(7)] == [None] * 7
-    assert [cells[f"applications.granted[{i}]"] for i in range(7)] == [0] * 7
-    assert [cells[f"applications.total[{i}]"] for i in range(7)] == [3, 0, 0, 0, 0, 1, 4]
-    with pytest.raises(ValueError):
-        spec.model().model_validate_json('{"上年结转":0,"予以公开":null,"总计":null}')  # no number stands for a row
+    assert [cells[f"applications.granted[{i}]"] for i in range(7)] == [0, 0, None, 0, 0, 0, 0]
+    # no shorthand for a whole row: the 1.5B model used one to skip rows it could read
+    for shorthand in ('{"予以公开":0,"总计":[3,0,0,0,0,1,4]}', '{"予以公开":null,"总计":[3,0,0,0,0,1,4]}'):
+        with pytest.raises(ValueError):
+            spec.model().model_validate_json(shorthand)
 
 
 def test_section3_rows_follow_the_printed_other_layout() -> None:

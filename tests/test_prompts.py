@@ -104,7 +104,7 @@ def test_repair_feedback_names_cells_in_chinese_and_skips_report_findings() -> N
     # one line per row, under the name the model writes, with what the source holds at the bad cell
     row = report.applications["granted"]  # type: ignore[index]
     source = ["2"] + [str(v) for v in row[1:]]  # the mismatched cell as the source prints it, the rest as read
-    assert f"- 予以公开：上次 {json.dumps(row, separators=(',', ':'))}，原文 [{','.join(source)}]" in text
+    assert f"- 予以公开：原文 [{','.join(source)}]（上次写成 {json.dumps(row, separators=(',', ':'))}）" in text
     assert "（七）总计 自然人 应为 6" in text
     assert "行政复议总计" not in text
 
