@@ -25,11 +25,12 @@ err = Console(stderr=True)
 
 
 def _fail(exc: NianbaoError) -> None:
-    err.print(f"[bold red]error:[/] {exc.message}")
+    # soft_wrap: the message stays one line in a log, whatever the terminal width
+    err.print(f"[bold red]error:[/] {exc.message}", soft_wrap=True, highlight=False)
     if exc.hint:
-        err.print(f"[dim]hint: {exc.hint}[/]")
+        err.print(f"[dim]hint: {exc.hint}[/]", soft_wrap=True, highlight=False)
     if exc.hint_zh:
-        err.print(f"[dim]{exc.hint_zh}[/]")
+        err.print(f"[dim]{exc.hint_zh}[/]", soft_wrap=True, highlight=False)
     raise typer.Exit(exc.exit_code)
 
 
@@ -78,10 +79,19 @@ def extract(
 
 def _read_report_json(path: Path) -> tuple[Report, dict[str, Any]]:
     """A canonical report file and what else it carries (findings, evidence of an earlier run)."""
+    from extractor.ingest.limits import current_limits
+    from extractor.ingest.regular_file import read_regular
+
     try:
-        data = json.loads(path.read_text(encoding="utf-8"))
-    except (OSError, UnicodeDecodeError, json.JSONDecodeError) as exc:
+        data = json.loads(read_regular(path, current_limits().max_bytes).decode("utf-8"))
+    except NianbaoError as exc:  # missing, a pipe or device, a loop, too large
+        _fail(exc)
+    except (UnicodeDecodeError, json.JSONDecodeError) as exc:
         err.print(f"[bold red]error:[/] cannot read {path}: {exc}")
+        raise typer.Exit(2) from None
+    except RecursionError:
+        # json.loads recurses once per nesting level; a canonical report nests four deep
+        err.print(f"[bold red]error:[/] {path} nests too deeply to be a canonical report")
         raise typer.Exit(2) from None
     if not isinstance(data, dict):
         err.print(f"[bold red]error:[/] {path} is not a canonical report (expected a JSON object)")
@@ -91,6 +101,9 @@ def _read_report_json(path: Path) -> tuple[Report, dict[str, Any]]:
         return Report.model_validate(data), extras
     except ValidationError as exc:
         err.print(f"[bold red]error:[/] {path} is not a canonical report:\n{exc}")
+        raise typer.Exit(2) from None
+    except RecursionError:
+        err.print(f"[bold red]error:[/] {path} nests too deeply to be a canonical report")
         raise typer.Exit(2) from None
 
 

@@ -8,9 +8,6 @@ varies between runs (timings, timestamps) goes into these files.
 
 from __future__ import annotations
 
-import csv
-import os
-import tempfile
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -27,6 +24,7 @@ from extractor.batch.store import (
 )
 from extractor.findings import Finding, doubted_cells_of_json
 from extractor.schema import report_from_record
+from extractor.spreadsheet import Sheet, write_csv, write_xlsx
 from extractor.year_checks import YearReport, year_to_year
 
 
@@ -222,62 +220,11 @@ def finding_rows(reports: list[Record], year_findings: dict[str, list[Finding]] 
     return rows
 
 
-def _atomic_write(target: Path, write: Callable[[Path], None]) -> None:
-    # Write beside the target and rename: an interrupted export never leaves a half file.
-    fd, tmp = tempfile.mkstemp(prefix=f".{target.name}.", suffix=".tmp", dir=target.parent)
-    os.close(fd)
-    tmp_path = Path(tmp)
-    try:
-        write(tmp_path)
-        # mkstemp makes the file private (0600); exports are ordinary files, readable as umask allows
-        umask = os.umask(0)
-        os.umask(umask)
-        os.chmod(tmp_path, 0o666 & ~umask)
-        os.replace(tmp_path, target)
-    finally:
-        if tmp_path.exists():
-            tmp_path.unlink()
-
-
-def _write_csv(target: Path, headers: Iterable[str], rows: list[list[Value]]) -> None:
-    def write(tmp: Path) -> None:
-        # UTF-8 with BOM: Excel otherwise opens Chinese text as mojibake.
-        with open(tmp, "w", encoding="utf-8-sig", newline="") as fh:
-            writer = csv.writer(fh)
-            writer.writerow(list(headers))
-            writer.writerows([["" if v is None else v for v in row] for row in rows])
-
-    _atomic_write(target, write)
-
-
-def _xlsx_value(value: Value) -> Value:
-    if isinstance(value, str):
-        from openpyxl.cell.cell import ILLEGAL_CHARACTERS_RE
-
-        # openpyxl refuses control characters, and a leading "=" would become a live formula.
-        value = ILLEGAL_CHARACTERS_RE.sub("\ufffd", value)
-        if value.startswith("="):
-            value = "'" + value
-    return value
-
-
 def _write_xlsx(target: Path, report_table: list[list[Value]], finding_table: list[list[Value]]) -> None:
-    from openpyxl import Workbook
-
-    def write(tmp: Path) -> None:
-        wb = Workbook(write_only=True)
-        for title, headers, rows in (
-            ("报告 reports", [h for h, _ in REPORT_COLUMNS], report_table),
-            ("发现 findings", list(FINDING_HEADERS), finding_table),
-        ):
-            ws = wb.create_sheet(title)
-            ws.freeze_panes = "A2"
-            ws.append(headers)
-            for row in rows:
-                ws.append([_xlsx_value(v) for v in row])
-        wb.save(tmp)
-
-    _atomic_write(target, write)
+    write_xlsx(target, [
+        Sheet("报告 reports", [h for h, _ in REPORT_COLUMNS], report_table),
+        Sheet("发现 findings", list(FINDING_HEADERS), finding_table),
+    ])
 
 
 @dataclass
@@ -292,7 +239,7 @@ def write_exports(out_dir: Path, records: Iterable[Record]) -> tuple[ExportPaths
     reports = report_rows(tables.reports)
     findings = finding_rows(tables.reports, tables.year_findings)
     paths = ExportPaths(out_dir / REPORTS_CSV, out_dir / REPORTS_XLSX, out_dir / FINDINGS_CSV)
-    _write_csv(paths.reports_csv, [h for h, _ in REPORT_COLUMNS], reports)
-    _write_csv(paths.findings_csv, FINDING_HEADERS, findings)
+    write_csv(paths.reports_csv, [h for h, _ in REPORT_COLUMNS], reports)
+    write_csv(paths.findings_csv, FINDING_HEADERS, findings)
     _write_xlsx(paths.reports_xlsx, reports, findings)
     return paths, tables.summary

@@ -25,6 +25,7 @@ from typing import Any, Protocol
 
 from extractor.config import RunConfig
 from extractor.errors import ConfigError, InputError, LLMError, ModelUnavailableError, NianbaoError, NotAReportError
+from extractor.ingest.regular_file import UnreadableNowError
 from extractor.schema import Report
 
 from extractor.batch.store import (
@@ -104,11 +105,13 @@ def default_jobs(config: RunConfig) -> int:
 
 
 def sha256_file(path: Path) -> str:
-    digest = hashlib.sha256()
-    with open(path, "rb") as fh:
-        for chunk in iter(lambda: fh.read(1 << 20), b""):
-            digest.update(chunk)
-    return digest.hexdigest()
+    """The file's SHA-256; InputError for what the loader would refuse anyway before reading a byte
+    of it (a pipe, a device, a symlink loop: hashing those would block or never end; a file over
+    the size limit)."""
+    from extractor.ingest.limits import current_limits
+    from extractor.ingest.regular_file import hash_regular
+
+    return hash_regular(path, current_limits().max_bytes, hashlib.sha256())
 
 
 def _now() -> str:
@@ -287,10 +290,9 @@ class BatchRunner:
         def admit(path: Path) -> None:
             try:
                 sha = sha256_file(path)
-            except OSError as exc:
-                # vanished or unreadable right now: recorded, and retried by a resume
-                error = InputError(f"cannot read {path}: {exc.strerror or exc}", hint_zh="无法读取文件")
-                write(failed_record(path, None, self.settings, error, retryable=True), path)
+            except InputError as exc:
+                # vanished or unreadable right now: retried by a resume; a pipe, device or loop: not
+                write(failed_record(path, None, self.settings, exc, retryable=isinstance(exc, UnreadableNowError)), path)
                 return
             spath = str(path)
             if index.is_settled(spath, sha, key):

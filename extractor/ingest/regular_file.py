@@ -7,6 +7,7 @@ ends, and a symlink loop makes ``Path.resolve()`` raise: each of those is one cl
 from __future__ import annotations
 
 import errno
+import hashlib
 import os
 import stat
 from pathlib import Path
@@ -23,6 +24,11 @@ _KINDS: tuple[tuple[object, str, str], ...] = (
 )
 
 
+class UnreadableNowError(InputError):
+    """The path is missing or cannot be opened at this moment (permissions, disk): another try may work,
+    unlike a path that is a pipe, a device or a loop."""
+
+
 def _not_regular(path: Path, mode: int) -> InputError:
     for test, what, zh in _KINDS:
         if test(mode):  # type: ignore[operator]
@@ -34,13 +40,13 @@ def _not_regular(path: Path, mode: int) -> InputError:
 
 def _open_error(path: Path, exc: OSError) -> InputError:
     if exc.errno == errno.ENOENT:
-        return InputError(f"no such file: {path}", hint_zh="文件不存在")
+        return UnreadableNowError(f"no such file: {path}", hint_zh="文件不存在")
     if exc.errno == errno.ELOOP:
         return InputError(f"{path} is a symbolic link that loops (it never reaches a file)",
                           hint_zh="符号链接循环指向自身，无法读取")
     if exc.errno == errno.EISDIR:
         return InputError(f"{path} is a directory, not a file", hint_zh="这是一个目录，不是文件")
-    return InputError(f"{path} cannot be read: {exc.strerror or exc}", hint_zh="文件无法读取（权限或磁盘错误）")
+    return UnreadableNowError(f"{path} cannot be read: {exc.strerror or exc}", hint_zh="文件无法读取（权限或磁盘错误）")
 
 
 def open_regular(path: str | Path) -> BinaryIO:
@@ -70,6 +76,22 @@ def too_large(size: int, what: str, max_bytes: int) -> InputError:
                       hint_zh=f"文件过大（上限 {max_bytes // mb} MB）")
 
 
+def hash_regular(path: str | Path, max_bytes: int, digest: "hashlib._Hash") -> str:
+    """The hex digest of a regular file of at most ``max_bytes``, read 1 MB at a time."""
+    p = Path(path)
+    with open_regular(p) as fh:
+        size = os.fstat(fh.fileno()).st_size
+        if size > max_bytes:
+            raise too_large(size, str(p), max_bytes)
+        try:
+            for chunk in iter(lambda: fh.read(1 << 20), b""):
+                digest.update(chunk)
+        except OSError as exc:
+            raise UnreadableNowError(f"{p} cannot be read: {exc.strerror or exc}",
+                                     hint_zh="文件无法读取（权限或磁盘错误）") from None
+    return digest.hexdigest()
+
+
 def read_regular(path: str | Path, max_bytes: int) -> bytes:
     """All bytes of a regular file of at most ``max_bytes``; reads one byte past the limit at most,
     so a file that grows while it is read is refused too."""
@@ -81,8 +103,8 @@ def read_regular(path: str | Path, max_bytes: int) -> bytes:
         try:
             data = fh.read(max_bytes + 1)
         except OSError as exc:
-            raise InputError(f"{p} cannot be read: {exc.strerror or exc}",
-                             hint_zh="文件无法读取（权限或磁盘错误）") from None
+            raise UnreadableNowError(f"{p} cannot be read: {exc.strerror or exc}",
+                                     hint_zh="文件无法读取（权限或磁盘错误）") from None
     if len(data) > max_bytes:
         raise too_large(len(data), str(p), max_bytes)
     return data
