@@ -118,11 +118,16 @@ class BatchSummary:
     clean: int = 0  # read, and no finding of severity error
     with_report_errors: int = 0
     needing_review: int = 0  # read, with extraction doubts
-    failed: int = 0
-    not_a_report: int = 0
-    duplicates: int = 0
+    failed: int = 0  # paths not read for an error, copies of such a file included
+    not_a_report: int = 0  # paths whose text is not a report, copies included
+    duplicates: int = 0  # paths whose bytes equal another path's (of any status)
     year_to_year: int = 0  # reports whose numbers do not continue the same agency's year before (R-Y1/R-Y2)
-    failures: list[tuple[str, str, str]] = field(default_factory=list)  # (path, status, error)
+    failures: list[tuple[str, str, str]] = field(default_factory=list)  # (path, status, error), copies included
+
+    @property
+    def not_read(self) -> int:
+        """Every path that yielded no report: the number a reader of the summary looks for."""
+        return self.failed + self.not_a_report
 
 
 @dataclass
@@ -158,6 +163,20 @@ def latest_by_path(records: Iterable[Record]) -> dict[str, Record]:
     return latest
 
 
+def _count_copy_not_read(summary: BatchSummary, dup: Record, target: Record) -> None:
+    """A byte-identical copy of a file that could not be read was not read either: it counts, and is
+    listed, with the file it copies (15 inputs not read must not show as 8 failures and 7 duplicates)."""
+    status = target.get("status")
+    if status not in (STATUS_FAILED, STATUS_NOT_A_REPORT):
+        return
+    if status == STATUS_FAILED:
+        summary.failed += 1
+    else:
+        summary.not_a_report += 1
+    error = f"与 {target.get('source_path')} 内容相同：{target.get('error') or ''}"
+    summary.failures.append((str(dup["source_path"]), str(status), error))
+
+
 def build_tables(records: Iterable[Record]) -> ExportTables:
     latest = latest_by_path(records)
     summary = BatchSummary(files=len(latest))
@@ -173,6 +192,7 @@ def build_tables(records: Iterable[Record]) -> ExportTables:
         target = primaries.get(dup.get("duplicate_of") or "")
         if target is not None and target.get("source_sha256") == dup.get("source_sha256"):
             target["_duplicate_paths"].append(dup["source_path"])
+            _count_copy_not_read(summary, dup, target)
         else:
             # its twin's line was superseded (the file changed since): keep the path visible
             orphan = dict(dup, _duplicate_paths=[])

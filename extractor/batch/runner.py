@@ -27,6 +27,7 @@ from extractor.config import RunConfig
 from extractor.errors import ConfigError, InputError, LLMError, ModelUnavailableError, NianbaoError, NotAReportError
 from extractor.ingest.regular_file import UnreadableNowError
 from extractor.schema import Report
+from extractor.time_budget import FileTimeoutError, WorkerDiedError, WorkerPool, run_within_budget
 
 from extractor.batch.store import (
     RESULTS_NAME,
@@ -241,7 +242,8 @@ class BatchOutcome:
 
 class BatchRunner:
     def __init__(self, files: list[Path], out_dir: Path, config: RunConfig, *, jobs: int = 1,
-                 resume: bool = False, retry_failed: bool = False, progress: BatchProgress | None = None) -> None:
+                 resume: bool = False, retry_failed: bool = False, progress: BatchProgress | None = None,
+                 time_budget_s: float | None = None) -> None:
         self.files = files
         self.out_dir = out_dir
         self.config = config
@@ -252,8 +254,21 @@ class BatchRunner:
         self.progress: BatchProgress = progress or _NoProgress()
         self._stop = threading.Event()
         self.results_path = out_dir / RESULTS_NAME
-        # the worker; replaceable so orchestration tests can inject faults without a pipeline
+        self._pool: WorkerPool | None = None
+        # the worker; replaceable so orchestration tests can inject faults without a pipeline (with a
+        # time budget it runs in a worker process, so it must then be a module-level function)
         self.process: Callable[[Path, str, RunConfig, BatchSettings], Record] = process_file
+        # seconds a file may take (time_budget.py); None: read in this process's worker threads, unbounded
+        self.time_budget_s = time_budget_s
+
+    def _read(self, path: Path, sha: str) -> Record:
+        """One file's line, within the time budget: a file that overruns it (or kills its worker) is a
+        failed line like any unreadable file, and the batch goes on."""
+        try:
+            return run_within_budget(self.process, path, sha, self.config, self.settings,
+                                     budget_s=self.time_budget_s, pool=self._pool)
+        except (FileTimeoutError, WorkerDiedError) as exc:
+            return failed_record(path, sha, self.settings, exc)
 
     def request_stop(self) -> None:
         """Admit no new file; the files already being read finish and are written."""
@@ -308,7 +323,7 @@ class BatchRunner:
                     write(duplicate_record(path, sha, self.settings, primary), path)
                 return
             primary_this_run[sha] = spath
-            future = executor.submit(self.process, path, sha, self.config, self.settings)
+            future = executor.submit(self._read, path, sha)
             in_flight[future] = (path, sha)
 
         def finish(future: Future[Record]) -> None:
@@ -330,6 +345,9 @@ class BatchRunner:
                 write(duplicate_record(twin, sha, self.settings, str(path)), twin)
 
         self.progress.start(len(self.files))
+        if self.time_budget_s is not None:
+            # one worker process per job slot, kept for the whole run, closed at its end
+            self._pool = WorkerPool(keep=self.jobs)
         executor = ThreadPoolExecutor(max_workers=self.jobs, thread_name_prefix="nianbao-batch")
         pending: Iterator[Path] = iter(self.files)
         exhausted = False
@@ -349,6 +367,9 @@ class BatchRunner:
         finally:
             executor.shutdown(wait=True, cancel_futures=True)
             store.close()
+            if self._pool is not None:
+                self._pool.close()
+                self._pool = None
         outcome.interrupted = self._stop.is_set() and outcome.fatal is None and not exhausted
         outcome.seconds = time.perf_counter() - started
         return outcome
