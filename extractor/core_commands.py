@@ -24,9 +24,13 @@ from extractor.year_checks import YearReport, agency_key, carry_over, stock
 err = Console(stderr=True)
 
 
-def _fail(exc: NianbaoError) -> None:
+def _error_line(message: str) -> None:
     # soft_wrap: the message stays one line in a log, whatever the terminal width
-    err.print(f"[bold red]error:[/] {exc.message}", soft_wrap=True, highlight=False)
+    err.print(f"[bold red]error:[/] {message}", soft_wrap=True, highlight=False)
+
+
+def _fail(exc: NianbaoError) -> None:
+    _error_line(exc.message)
     if exc.hint:
         err.print(f"[dim]hint: {exc.hint}[/]", soft_wrap=True, highlight=False)
     if exc.hint_zh:
@@ -87,14 +91,14 @@ def _read_report_json(path: Path) -> tuple[Report, dict[str, Any]]:
     except NianbaoError as exc:  # missing, a pipe or device, a loop, too large
         _fail(exc)
     except (UnicodeDecodeError, json.JSONDecodeError) as exc:
-        err.print(f"[bold red]error:[/] cannot read {path}: {exc}")
+        _error_line(f"cannot read {path}: {exc}")
         raise typer.Exit(2) from None
     except RecursionError:
         # json.loads recurses once per nesting level; a canonical report nests four deep
-        err.print(f"[bold red]error:[/] {path} nests too deeply to be a canonical report")
+        _error_line(f"{path} nests too deeply to be a canonical report")
         raise typer.Exit(2) from None
     if not isinstance(data, dict):
-        err.print(f"[bold red]error:[/] {path} is not a canonical report (expected a JSON object)")
+        _error_line(f"{path} is not a canonical report (expected a JSON object)")
         raise typer.Exit(2)
     extras = {key: data.pop(key) for key in ("findings", "evidence", "meta", "source_text") if key in data}
     try:
@@ -103,7 +107,7 @@ def _read_report_json(path: Path) -> tuple[Report, dict[str, Any]]:
         err.print(f"[bold red]error:[/] {path} is not a canonical report:\n{exc}")
         raise typer.Exit(2) from None
     except RecursionError:
-        err.print(f"[bold red]error:[/] {path} nests too deeply to be a canonical report")
+        _error_line(f"{path} nests too deeply to be a canonical report")
         raise typer.Exit(2) from None
 
 

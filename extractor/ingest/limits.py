@@ -78,7 +78,7 @@ def expansion_error(what: str, size: str | None, limit: str, field: str) -> Inpu
     shown = f"{size}，上限 {limit}" if size else f"超过上限 {limit}"
     return InputError(
         f"{what} {grows} (raise {env} if the file is genuine)",
-        hint_zh=f"文件解压或展开后过大（{shown}），疑似压缩炸弹；如确为正常文件，可调高环境变量 {env}",
+        hint_zh=f"文件解压或展开后过大（{shown}），超出处理上限（疑似恶意文件）；如确为正常文件，可调高环境变量 {env}",
     )
 
 

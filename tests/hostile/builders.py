@@ -247,3 +247,22 @@ def report_json(directory: Path, name: str, data: dict[str, object]) -> Path:
     path = directory / name
     path.write_text(json.dumps(data, ensure_ascii=False), encoding="utf-8")
     return path
+
+
+def pdf_font_without_bbox(directory: Path, name: str = "no_bbox.pdf") -> Path:
+    """A readable one-page PDF whose TrueType font descriptor lacks /FontBBox: pdfminer logs a
+    warning for it, as for the fonts of many PDFs printed from a browser."""
+    text = b"BT /F1 12 Tf 72 760 Td (Government information disclosure annual report 2023) Tj ET\n"
+    objects = [
+        b"<< /Type /Catalog /Pages 2 0 R >>",
+        b"<< /Type /Pages /Kids [3 0 R] /Count 1 >>",
+        b"<< /Type /Page /Parent 2 0 R /MediaBox [0 0 595 842] /Contents 4 0 R /Resources << /Font << /F1 5 0 R >> >> >>",
+        _stream(text),
+        b"<< /Type /Font /Subtype /TrueType /BaseFont /NoBBox /FirstChar 32 /LastChar 126 "
+        b"/Widths [" + b" ".join([b"500"] * 95) + b"] /FontDescriptor 6 0 R >>",
+        b"<< /Type /FontDescriptor /FontName /NoBBox /Flags 32 /ItalicAngle 0 /Ascent 800 /Descent -200 "
+        b"/CapHeight 700 /StemV 80 >>",
+    ]
+    path = directory / name
+    path.write_bytes(_pdf(objects))
+    return path
