@@ -75,6 +75,8 @@ def _empty_view_html() -> str:
 
 def build_app(service: ReviewService) -> "gr.Blocks":
     gr = _gradio()
+    # before any component exists: each one fixes Gradio's file folder when it is made
+    private_temp_root()
 
     def cell_choices(session: ReviewSession) -> list[tuple[str, str]]:
         return [(render.cell_choice_label(session.report, session.evidence, p), p) for p in session.cell_paths()]
@@ -326,10 +328,9 @@ def auth_from_env() -> tuple[str, str] | None:
 def launch(app: "gr.Blocks", host: str = "127.0.0.1", port: int | None = None, *,
            prevent_thread_lock: bool = False, quiet: bool = False) -> Any:
     """Serve the app: localhost by default (Host header checked there), login from the environment with
-    attempts limited, uploads and exports in a private folder removed at exit, 20 MB upload limit."""
+    attempts limited, 20 MB upload limit (uploads and exports are private: see build_app)."""
     auth = auth_from_env()
     guard = LoginGuard(*auth) if auth else None
-    private_temp_root()
     app.queue(default_concurrency_limit=4)
     return app.launch(
         server_name=host, server_port=port, auth=guard, auth_message="请登录年报审核系统" if auth else None,

@@ -4,7 +4,8 @@ only, and removed.
 Reports and their reviews are not for every account on the machine. Gradio keeps uploads and the
 files it serves in GRADIO_TEMP_DIR (by default /tmp/gradio, readable by all, never emptied); the UI
 points it at a folder of its own (0700) that is removed when the UI stops. Exports are written into
-folders of their own inside it (0700, files 0600) and removed an hour later or at exit.
+folders of their own beside it (0700, files 0600; Gradio copies what it serves into its own folder)
+and removed an hour later or at exit.
 """
 
 from __future__ import annotations
@@ -18,6 +19,7 @@ import time
 from pathlib import Path
 
 EXPORT_MAX_AGE_S = 3600.0
+_root: Path | None = None  # the running UI's private folder
 
 
 def _remove(path: Path) -> None:
@@ -26,11 +28,15 @@ def _remove(path: Path) -> None:
 
 def private_temp_root() -> Path:
     """A new 0700 folder for this UI's temporary files, removed at exit; Gradio's uploads go there."""
+    global _root
     root = Path(tempfile.mkdtemp(prefix="nianbao-ui-"))  # mkdtemp: 0700, owned by this user
     atexit.register(_remove, root)
-    gradio_dir = root / "gradio"
-    gradio_dir.mkdir(mode=0o700)
-    os.environ["GRADIO_TEMP_DIR"] = str(gradio_dir)
+    for name in ("gradio", "exports"):
+        (root / name).mkdir(mode=0o700)
+    # Gradio's own folder: a file a handler returns from inside it would be served only if Gradio
+    # had put it there, so exports stay beside it, in root/exports
+    os.environ["GRADIO_TEMP_DIR"] = str(root / "gradio")
+    _root = root
     return root
 
 
@@ -45,10 +51,8 @@ class PrivateExports:
 
     def new_dir(self) -> Path:
         self.sweep()
-        parent = os.environ.get("GRADIO_TEMP_DIR")  # the UI's private root when it runs
-        if parent and not Path(parent).is_dir():
-            parent = None
-        path = Path(tempfile.mkdtemp(prefix="nianbao-export-", dir=parent))
+        parent = _root / "exports" if _root is not None and (_root / "exports").is_dir() else None
+        path = Path(tempfile.mkdtemp(prefix="nianbao-export-", dir=parent))  # 0700 wherever it is
         with self._lock:
             self._dirs.append((time.monotonic(), path))
         return path
