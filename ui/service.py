@@ -115,8 +115,9 @@ class ReviewService:
 
     def _within_budget(self, engine: str, fn: Callable[..., Any], *args: Any, progress: Progress | None = None,
                        check: Callable[[], None] | None = None) -> Any:
+        # one idle worker is kept between extractions: with an LLM engine it holds a model server
         return run_within_budget(fn, *args, budget_s=self._budget(engine), progress=progress, check=check,
-                                 pool=shared_pool())
+                                 pool=shared_pool(keep=1))
 
     # ---- input
     def load_upload(self, path: str | Path) -> SourceDocument:
