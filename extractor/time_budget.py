@@ -138,6 +138,9 @@ def _serve(conn: Connection, parent: int) -> None:
             job = conn.recv()
         except (EOFError, OSError):
             return
+        except Exception as exc:  # noqa: BLE001 - a job that cannot be unpickled here (fn not importable)
+            conn.send(("error", _portable(exc)))
+            continue
         if job is None:
             return
         fn, args, with_progress, env, cwd = job
@@ -154,12 +157,25 @@ def _serve(conn: Connection, parent: int) -> None:
 
 
 # ---- the parent
+def _extra_import_path() -> list[str]:
+    """The caller's import path beyond the interpreter's own (a checkout on PYTHONPATH, a test's
+    ``tests`` package), in order, so that ``fn`` unpickles by name in the child to the same code.
+    The standard library and site-packages stay where the child's interpreter puts them."""
+    own = {os.path.abspath(p) for p in (sys.prefix, sys.base_prefix, sys.exec_prefix)}
+
+    def interpreters(path: str) -> bool:
+        return any(os.path.commonpath([os.path.abspath(path), root]) == root for root in own)
+
+    return [p for p in sys.path if p and os.path.isdir(p) and not interpreters(p)]
+
+
 class BudgetedWorker:
     """One worker process; ``run`` gives it a call and waits at most the budget for the answer."""
 
     def __init__(self) -> None:
         self._proc: Any = None
         self._conn: Connection | None = None
+        self.last_used = time.monotonic()
 
     @property
     def alive(self) -> bool:
@@ -169,9 +185,7 @@ class BudgetedWorker:
         """A fresh interpreter (no threads or locks inherited) that imports only this module; unlike
         multiprocessing's spawn it does not re-run the caller's main script, which need not be guarded."""
         parent_end, child_end = socket.socketpair()
-        # The caller's import path (a test's ``tests`` package, a checkout on PYTHONPATH) so that
-        # ``fn`` can be unpickled by name in the child.
-        env = dict(os.environ, PYTHONPATH=os.pathsep.join(p for p in sys.path if p))
+        env = dict(os.environ, PYTHONPATH=os.pathsep.join(_extra_import_path()))
         try:
             self._proc = subprocess.Popen(
                 [sys.executable, "-c", _CHILD_CODE, str(child_end.fileno()), str(os.getpid())],
@@ -191,12 +205,14 @@ class BudgetedWorker:
             self.close()
             self._start()
         assert self._conn is not None
+        self.last_used = time.monotonic()
         self._conn.send((fn, args, progress is not None, _environment(), os.getcwd()))
         try:
             kind, value = self._wait(time.monotonic() + budget_s, budget_s, progress, check)
         except BaseException:
             self.kill()  # a timeout, a cancellation, a dead worker: whatever it was doing is abandoned
             raise
+        self.last_used = time.monotonic()
         if kind == "ok":
             return value  # type: ignore[no-any-return]
         raise value  # what fn raised; the worker is fine and is kept
@@ -266,6 +282,10 @@ class WorkerPool:
     def worker(self) -> Iterator[BudgetedWorker]:
         with self._lock:
             worker = self._idle.pop() if self._idle else BudgetedWorker()
+        if time.monotonic() - worker.last_used > _IDLE_EXIT_S - 60:
+            # it is about to leave on its own: a job sent now could cross its exit
+            worker.close()
+            worker = BudgetedWorker()
         try:
             yield worker
         finally:
