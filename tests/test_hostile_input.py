@@ -53,6 +53,7 @@ def test_each_hostile_input_ends_in_one_clear_error_in_bounded_memory(case: Host
     figures, stderr = _extract_in_child(path)
     assert "Traceback" not in stderr
     assert figures["peak_mb"] < PEAK_RSS_LIMIT_MB, figures
+    assert figures["seconds"] < 30, figures  # generous: each takes about a second; the bombs took 20-36 s
     if case.error is None:
         assert figures["code"] == 3 and "not a report" in stderr  # read, then judged by the pipeline
         return
