@@ -160,9 +160,13 @@ def _label_groups(groups: list[Group], anchors: list[Anchor], text: str = "", ex
 
 
 def _right_after(text: str, anchor: Anchor, g: Group) -> bool:
-    """The group follows its label with only spaces or separators between (a row that prints one number,
-    e.g. 「（七）总计1」): it is that row's content, not a displaced cell."""
-    return re.fullmatch(r"[\s|\t\ue000]*", text[anchor.end : g.start]) is not None
+    """The group follows its label with only spaces or separators between, or the rest of the label on
+    the same line (「5.属于三类内部事务信息   5」 where the pattern stops at 事务): it is that row's content,
+    not a displaced cell (a row that prints one number, e.g. 「（七）总计1」)."""
+    between = text[anchor.end : g.start]
+    if re.fullmatch(r"[\s|\t\ue000]*", between) is not None:
+        return True
+    return "\n" not in between and re.search(r"\d", between) is None
 
 
 # ---------------------------------------------------------------- layout columns (PDF text)
@@ -484,15 +488,17 @@ def table4_places(text: str, span: tuple[int, int]) -> TablePlaces:
         if len(g.tokens) + (g.trailing_blanks if g.structured else 0) >= n or sum(len(t.digits) for t in g.tokens) >= n:
             places.rows["review_litigation"] = _place("review_litigation", REVIEW_PATHS, g, text)
             return places
-    data = next((g for g in groups if not g.structured and _spaced(g, text)), None)
+    data = next((g for g in groups if not g.structured and len(g.tokens) > 1 and _spaced(g, text)), None)
     if data is not None:
         columns = _table4_columns(text, region_start, data)
-        if columns is not None:
-            placed = _place_by_columns(data, text, columns)
-            if placed is not None:
-                slots = [_cell_slot(t, text) for t in placed]
-                places.rows["review_litigation"] = RowPlace("review_litigation", REVIEW_PATHS, slots, "none", data.start, data.end)
-                return places
+        placed = _place_by_columns(data, text, columns) if columns is not None else None
+        if placed is not None:
+            slots = [_cell_slot(t, text) for t in placed]
+            places.rows["review_litigation"] = RowPlace("review_litigation", REVIEW_PATHS, slots, "none", data.start, data.end)
+        else:  # headers printed vertically or lost: the numbers stand in order, their columns unknown
+            slots = [_cell_slot(t, text) for t in data.tokens[:n]]
+            places.rows["review_litigation"] = RowPlace("review_litigation", REVIEW_PATHS, slots, "blank", data.start, data.end)
+        return places
     # a row broken over several lines: consecutive groups that hold exactly fifteen cells between them
     acc: list[Token] = []
     for g in groups:
