@@ -149,8 +149,8 @@ def _label_groups(groups: list[Group], anchors: list[Anchor], text: str = "", ex
             continue
         same_line = bool(text) and _line_has_label(text, g)
         adjacent = bool(text) and _right_after(text, pending[-1], g)
-        if _weak(g, expected) and not (same_line and adjacent):
-            continue
+        if _weak(g, expected) and not adjacent:
+            continue  # a lone number away from any label: a displaced cell or a page mark, not a row
         if len(pending) == 1 or same_line or adjacent:
             g.label_row = pending[-1].row
             g.label_certain = same_line or adjacent
@@ -355,9 +355,11 @@ def _uncertain_runs(n_rows: int, assignment: list[int | None], groups: list[Grou
         run = list(range(run_start, r))
         lo = bound(run_start - 1, True) if run_start > 0 else -1
         hi = bound(r, False) if r < n_rows else end
-        candidates = [i for i, g in enumerate(groups) if lo <= g.start and g.end <= hi and not _weak(g, expected)]
-        if len(candidates) == len(run) and [assignment[x] for x in run] == candidates:
-            continue  # as many groups as rows, in order: the match is forced
+        candidates = [i for i, g in enumerate(groups) if lo <= g.start and g.end <= hi]
+        full = [i for i in candidates if not _weak(groups[i], expected)]
+        if len(full) == len(run) and [assignment[x] for x in run] == full:
+            continue  # as many whole rows of numbers as rows, in order: the match is forced (a lone number
+            # among them is a displaced cell, reported as such)
         options: list[int | None] = [*candidates, *([None] if len(candidates) < len(run) else [])]
         for x in run:
             out[x] = options
