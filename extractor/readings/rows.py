@@ -110,12 +110,7 @@ Pos = tuple[int, int]  # (slot index, offset in the slot); (len(slots), 0) is th
 State = tuple[Pos, Acc]
 
 
-@dataclass(frozen=True)
-class _Edge:
-    u: State
-    v: State
-    cost: int
-    option: CellOption
+_Edge = tuple[State, State, int, CellOption]  # (from, to, cost, the cell's option)
 
 
 class _Overflow(Exception):
@@ -151,50 +146,44 @@ def _moves(place: RowPlace, pos: Pos, kind: ColumnKind) -> Iterator[tuple[Pos, C
         yield nxt, CellOption(parsed[0], parsed[1], s, e, run=True), 0
 
 
-def _step_acc(acc: Acc, role: _Role | None, value: SourceValue) -> tuple[Acc, int]:
-    """The running sum after a cell, and the cost of breaking an equation that this cell closes."""
-    if role is None:
-        return acc, 0
-    c = _contribution(value)
-    if role.target:
-        if acc == _POISON or c == _POISON or acc is None:
-            return None, 0
-        return None, (0 if acc == c else _BROKEN)
-    base: Acc = 0 if role.first else acc
-    if base == _POISON or c == _POISON or base is None:
-        return _POISON, 0
-    assert isinstance(base, int) and isinstance(c, int)
-    return base + c, 0
-
-
 def _solve(place: RowPlace, kinds: Sequence[ColumnKind], roles: Sequence[_Role | None], costed: bool,
            budget: int | None) -> tuple[list[dict[State, int]], list[list[_Edge]]]:
+    """Forward pass: the cheapest cost of each state, layer by layer (one layer per cell), and every edge."""
     n = len(place.paths)
     start: State = ((0, 0), None)
     layers: list[dict[State, int]] = [{start: 0}]
     edges: list[list[_Edge]] = []
-    moves: dict[tuple[Pos, ColumnKind], list[tuple[Pos, CellOption, int]]] = {}
+    moves: dict[tuple[Pos, ColumnKind], list[tuple[Pos, CellOption, int, int | str]]] = {}
     count = 0
     for j in range(n):
         nxt: dict[State, int] = {}
         layer_edges: list[_Edge] = []
+        role = roles[j] if costed else None
         for u, cu in layers[j].items():
             pos, acc = u
             key = (pos, kinds[j])
             here = moves.get(key)
             if here is None:
-                here = moves[key] = list(_moves(place, pos, kinds[j]))
+                here = moves[key] = [(p, o, b, _contribution(o.value)) for p, o, b in _moves(place, pos, kinds[j])]
             count += len(here)
             if budget is not None and count > budget:
                 raise _Overflow
-            for npos, option, blank in here:
-                if costed:
-                    nacc, broke = _step_acc(acc, roles[j], option.value)
-                    cost = blank + broke
-                else:
+            for npos, option, blank, c in here:
+                # the running sum of the equation this cell belongs to, and the cost of breaking it
+                nacc: Acc
+                if not costed:
                     nacc, cost = None, 0
+                elif role is None:
+                    nacc, cost = acc, blank
+                elif role.target:
+                    broken = acc is not None and acc != _POISON and c != _POISON and acc != c
+                    nacc, cost = None, blank + (_BROKEN if broken else 0)
+                else:
+                    base = 0 if role.first else acc
+                    nacc = _POISON if base is None or base == _POISON or c == _POISON else base + c  # type: ignore[operator]
+                    cost = blank
                 v: State = (npos, nacc)
-                layer_edges.append(_Edge(u, v, cost, option))
+                layer_edges.append((u, v, cost, option))
                 if cu + cost < nxt.get(v, 1 << 60):
                     nxt[v] = cu + cost
         layers.append(nxt)
@@ -229,18 +218,18 @@ def read_row(place: RowPlace, equations: Sequence[Equation] = ()) -> RowReadings
     for j in range(n - 1, -1, -1):
         here = to_end[j]
         after = to_end[j + 1]
-        for e in edges[j]:
-            rest = after.get(e.v)
-            if rest is not None and e.cost + rest < here.get(e.u, 1 << 60):
-                here[e.u] = e.cost + rest
+        for u, v, cost, _option in edges[j]:
+            rest = after.get(v)
+            if rest is not None and cost + rest < here.get(u, 1 << 60):
+                here[u] = cost + rest
     optimal: list[list[_Edge]] = []
     for j in range(n):
-        keep = [e for e in edges[j] if e.v in to_end[j + 1] and layers[j][e.u] + e.cost + to_end[j + 1][e.v] == best]
+        keep = [e for e in edges[j] if e[1] in to_end[j + 1] and layers[j][e[0]] + e[2] + to_end[j + 1][e[1]] == best]
         optimal.append(keep)
     for j in range(n):
         seen: dict[tuple[object, str | None], CellOption] = {}
         for e in optimal[j]:
-            seen.setdefault(_key(e.option), e.option)
+            seen.setdefault(_key(e[3]), e[3])
         result.options[j] = list(seen.values())
     result.readings = _enumerate(optimal, n)
     return result
@@ -256,21 +245,21 @@ def _enumerate(optimal: list[list[_Edge]], n: int) -> list[Reading] | None:
     for j in range(n):
         table: dict[State, list[_Edge]] = {}
         for e in optimal[j]:
-            table.setdefault(e.u, []).append(e)
+            table.setdefault(e[0], []).append(e)
         by_state.append(table)
     Key = tuple[tuple[object, str | None], ...]
-    frontier: dict[State, dict[Key, list[CellOption]]] = {e.u: {(): []} for e in optimal[0]} if n else {}
+    frontier: dict[State, dict[Key, list[CellOption]]] = {e[0]: {(): []} for e in optimal[0]} if n else {}
     for j in range(n):
         nxt: dict[State, dict[Key, list[CellOption]]] = {}
         count = 0
         for u, partials in frontier.items():
-            for e in by_state[j].get(u, []):
-                bucket = nxt.setdefault(e.v, {})
-                k = _key(e.option)
+            for _u, v, _cost, option in by_state[j].get(u, []):
+                bucket = nxt.setdefault(v, {})
+                k = _key(option)
                 for pk, p in partials.items():
                     nk = (*pk, k)
                     if nk not in bucket:
-                        bucket[nk] = [*p, e.option]
+                        bucket[nk] = [*p, option]
                         count += 1
                         if count > MAX_READINGS * 4:
                             return None
