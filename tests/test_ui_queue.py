@@ -312,3 +312,19 @@ def test_cli_ui_refuses_a_folder_without_results(tmp_path: Path) -> None:
 
     result = CliRunner().invoke(app, ["ui", "--batch", str(tmp_path), "--db", str(tmp_path / "r.sqlite")])
     assert result.exit_code == 2 and "results.jsonl" in result.output
+
+
+def test_cell_detail_shows_the_alternatives_an_evidence_entry_names() -> None:
+    from pydantic import ConfigDict
+
+    from extractor.findings import Evidence
+
+    class EvidenceWithAlternatives(Evidence):  # the shape grounding may give an unsupported cell
+        model_config = ConfigDict(extra="allow")
+
+    report = Report.model_validate_json((SHARED / "devset" / "d011.json").read_text(encoding="utf-8"))
+    path = "applications.carried_forward[6]"
+    evidence = {path: EvidenceWithAlternatives(status="unsupported", alternatives=["1", "10"])}
+    html_out = render.render_cell_detail(report, evidence, [], path, "")
+    assert "其他可能的读法" in html_out and "<b>1</b>、<b>10</b>" in html_out
+    assert "其他可能的读法" not in render.render_cell_detail(report, {path: Evidence(status="blank")}, [], path, "")

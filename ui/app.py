@@ -41,6 +41,7 @@ CSS = """
 .nb-status-error { color: #b71c1c; font-weight: bold; }
 .nb-status-ok { color: #1b5e20; }
 #nb-tables { overflow-x: auto; }
+#nb-findings .nb-findings { max-height: 300px; overflow-y: auto; }
 """
 
 SCROLL_TO_SELECTION_JS = """

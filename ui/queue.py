@@ -57,6 +57,7 @@ class QueueItem:
     line: Record
     duplicate_paths: tuple[str, ...] = ()
     confirmed: ConfirmedWork | None = None
+    n_doubted_cells: int = 0  # cells grounding doubts or an extraction finding names (findings.doubted_cells)
 
     @property
     def key(self) -> str:
@@ -100,10 +101,6 @@ class QueueItem:
     @property
     def n_extraction_doubts(self) -> int:
         return self._count("extraction_doubts")
-
-    @property
-    def n_doubted_cells(self) -> int:
-        return len(doubted_cells_of_json(self.line.get("findings") or [], self.line.get("evidence") or {}))
 
     @property
     def reviewable(self) -> bool:
@@ -194,6 +191,7 @@ class _ParsedBatch:
     stamp: tuple[int, int]  # results.jsonl (mtime_ns, size) when parsed
     lines: list[Record]
     reports: list[Record]  # build_tables' primaries with _duplicate_paths
+    doubted: dict[str, int]  # path -> number of doubted cells (counted once per parse: it is not cheap)
 
 
 class QueueService:
@@ -224,7 +222,10 @@ class QueueService:
         if cached is not None and cached.stamp == stamp:
             return cached
         lines = read_results(results).records
-        parsed = _ParsedBatch(stamp=stamp, lines=lines, reports=build_tables(lines).reports)
+        reports = build_tables(lines).reports
+        doubted = {str(r.get("source_path")): len(doubted_cells_of_json(r.get("findings") or [], r.get("evidence") or {}))
+                   for r in reports}
+        parsed = _ParsedBatch(stamp=stamp, lines=lines, reports=reports, doubted=doubted)
         with self._lock:
             self._cache[directory] = parsed
         return parsed
@@ -237,7 +238,8 @@ class QueueService:
             (str(r.get("source_sha256") or ""), (r.get("meta") or {}).get("source_sha256"))
             for r in parsed.reports if r.get("status") == STATUS_OK)
         items = [QueueItem(line=r, duplicate_paths=tuple(r.get("_duplicate_paths") or ()),
-                           confirmed=work.get(str(r.get("source_sha256") or "")) if r.get("status") == STATUS_OK else None)
+                           confirmed=work.get(str(r.get("source_sha256") or "")) if r.get("status") == STATUS_OK else None,
+                           n_doubted_cells=parsed.doubted.get(str(r.get("source_path")), 0))
                  for r in parsed.reports]
         items.sort(key=QueueItem.sort_key)
         return BatchQueue(directory=path, lines=parsed.lines, items=items)

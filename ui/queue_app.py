@@ -79,8 +79,8 @@ def _open(qs: QueueService, directory: str | None, key: str, done: str = "") -> 
     warn = f"；提示：{'；'.join(session.warnings)}" if session.warnings else ""
     message = (f"{done}已打开 {session.source_name}{state}：报告自身错误 {len(session.report_errors)} 条，"
                f"提取存疑 {len(session.extraction_doubts)} 条；点击表格中的格子即可查看证据并直接修改{warn}")
+    # the list itself is redrawn when its tab is shown again, not on every report (it grows with the batch)
     out = review_view(session, status_html(message))
-    out.update(queue_view(qs, directory))
     out.update(tabs=_tabs("review"), queue_bar=queue_render.render_bar(queue, session), confirm_status="")
     return out
 
@@ -124,7 +124,7 @@ def on_confirm_next(qs: QueueService, session: ReviewSession | None, reviewer: s
         out.update(tabs=_tabs("queue"), queue_bar="", confirm_status=status_html(done))
         return out
     out = _open(qs, directory, item.key, done)
-    out.setdefault("confirm_status", status_html(done))
+    out["confirm_status"] = status_html(done)
     return out
 
 
@@ -150,6 +150,10 @@ def on_export(qs: QueueService, directory: str | None, fmt: str) -> dict[str, An
     except Exception as exc:
         return {"queue_export_file": None, "queue_status": status_html(f"导出失败：{zh_error(exc)}", ok=False)}
     return {"queue_export_file": str(path), "queue_status": status_html(f"已导出已确认的报告：{path.name}")}
+
+
+def _same(value: str | None, other: str | None) -> Any:
+    return _update() if value == other else value
 
 
 # ---- layout
@@ -215,7 +219,7 @@ def wire(gr: Any, app: Any, qs: QueueService, c: Components) -> None:
                         queue_outputs)
     c["queue_export_btn"].click(bind(c, on_export, qs), [c["batch"], c["queue_export_format"]],
                                 [c["queue_export_file"], c["queue_status"]])
-    # one reviewer name for both screens (.input fires on typing only, so the two never chase each other)
-    c["queue_reviewer"].input(lambda v: v, [c["queue_reviewer"]], [c["reviewer"]], queue=False)
-    c["reviewer"].input(lambda v: v, [c["reviewer"]], [c["queue_reviewer"]], queue=False)
+    # one reviewer name for both screens (setting the other to an equal value is no change, so it stops there)
+    c["queue_reviewer"].change(_same, [c["queue_reviewer"], c["reviewer"]], [c["reviewer"]], queue=False)
+    c["reviewer"].change(_same, [c["reviewer"], c["queue_reviewer"]], [c["queue_reviewer"]], queue=False)
     app.load(bind(c, on_refresh, qs), [c["batch"]], queue_outputs)

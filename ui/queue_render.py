@@ -59,7 +59,7 @@ def _row(index: int, item: QueueItem) -> str:
              f'white-space:nowrap;">{esc(STATE_ZH[state])}</span>')
     if item.reviewable:
         action = (f'<button type="button" class="nb-q-open" data-open="{esc(item.key)}" '
-                  f'aria-label="{esc("打开 " + (item.agency or item.name))}" style="padding:1px 10px;">'
+                  f'aria-label="{esc("打开 " + (item.agency or item.name))}" style="padding:0 10px;">'
                   f'{"查看" if state == STATE_CONFIRMED else "打开"}</button>')
     else:
         action = f'<span style="color:#777;font-size:12px;">{esc(item.error or item.status)}</span>'
@@ -68,7 +68,8 @@ def _row(index: int, item: QueueItem) -> str:
     num = (lambda n: f"<b>{n}</b>" if n else '<span style="color:#999;">0</span>')
     return (f'<tr class="nb-q-row" data-key="{esc(item.key)}" data-state="{state}">'
             f'<td style="{_TD}">{index}</td><td style="{_TD}">{badge}</td>'
-            f'<td style="{_TD}">{esc(item.agency or "（未识别机关）")}</td><td style="{_TD}">{esc(item.year or "")}</td>'
+            f'<td style="{_TD}white-space:nowrap;">{esc(item.agency or "（未识别机关）")}</td>'
+            f'<td style="{_TD}">{esc(item.year or "")}</td>'
             f'<td style="{_TD}">{esc(item.template or "")}</td>'
             f'<td style="{_TD}text-align:right;" data-col="report_errors">{num(item.n_report_errors) if item.reviewable else ""}</td>'
             f'<td style="{_TD}text-align:right;" data-col="extraction_doubts">{num(item.n_extraction_doubts) if item.reviewable else ""}</td>'
