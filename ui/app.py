@@ -105,7 +105,7 @@ def build_app(service: ReviewService, batch_dir: str | None = None) -> "gr.Block
                 summary = gr.HTML(elem_id="nb-summary")
                 with gr.Row():
                     with gr.Column(scale=5):
-                        queue_app.build_flagged_steps(gr, c)
+                        cell_edit.build_flagged_steps(gr, c)
                         tables = gr.HTML(_empty_view_html(), elem_id="nb-tables")
                     with gr.Column(scale=4):
                         findings_html = gr.HTML(elem_id="nb-findings")

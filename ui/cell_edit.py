@@ -4,8 +4,11 @@ re-runs; ↑ / ↓ (or the two buttons) apply what was typed and move to the pre
 Esc puts the value back. Clicking another cell also applies what was typed first, so typing is never
 dropped silently; a value that does not parse stays in the box with the reason in the status line.
 
-The page script (``PAGE_SCRIPT``) turns clicks and keys into a JSON action in a hidden textbox; the
-handlers here are plain functions over ``ReviewService``.
+A value typed but not applied is never confirmed around: the page script holds back a click on 「确认」 /
+「确认并下一份」, applies the value first, and the reviewer confirms again after seeing the re-check.
+
+The page script (``PAGE_SCRIPT``) turns clicks and keys into a JSON action in a hidden textbox (the ids
+below); the handlers here are plain functions over ``ReviewService``.
 """
 
 from __future__ import annotations
@@ -16,7 +19,7 @@ from extractor.schema import get_cell
 from ui import render
 from ui.service import ReviewService, ReviewSession, zh_error
 from ui.views import REVIEW_VIEW, cell_view, edit_message, review_view, status_html
-from ui.wiring import Components, bind, parse_action
+from ui.wiring import Components, action_box, bind, parse_action
 
 CELL_ACTION_ID = "nb-cell-action"
 QUEUE_ACTION_ID = "nb-queue-action"
@@ -47,6 +50,16 @@ PAGE_SCRIPT = """
     if (!td || e.target.closest('input.nb-cell-input')) return;
     send('nb-cell-action', {...typed(), go: td.dataset.path});
   });
+  // A value typed but not applied is applied before any confirmation: the confirm click is held back
+  // (capture phase, before Gradio sees it) and the reviewer confirms again after seeing the re-check.
+  window.addEventListener('click', (e) => {
+    if (!e.target.closest || !e.target.closest('#nb-confirm, #nb-confirm-next')) return;
+    const input = document.querySelector('#nb-tables input.nb-cell-input');
+    if (!input || input.value === input.dataset.value) return;
+    e.preventDefault();
+    e.stopImmediatePropagation();
+    send('nb-cell-action', {path: input.dataset.path, value: input.value, go: '', before_confirm: true});
+  }, true);
   document.addEventListener('keydown', (e) => {
     const input = e.target.closest ? e.target.closest('input.nb-cell-input') : null;
     if (!input) return;
@@ -124,6 +137,8 @@ def on_cell_action(service: ReviewService, session: ReviewSession | None, raw: s
     if target is None:
         return {"status": status_html(message or "请点击表格中的一个格子")}
     note = message or f"已选中 {render.cell_label(target)}：直接输入新值，回车确认；↑↓ 上一个/下一个存疑格"
+    if action.get("before_confirm") is True and updated is not session:
+        note += "。正在输入的值已先应用（尚未确认）：核对重新核验的结果后，请再点一次确认"
     return cell_view(updated, status_html(note), target)
 
 
@@ -131,6 +146,15 @@ def _stay(session: ReviewSession, path: str | None, message: str) -> dict[str, A
     if path is None:
         return review_view(session, status_html(message or "请点击表格中的一个格子"))
     return cell_view(session, status_html(message or "值未改变"), path)
+
+
+def build_flagged_steps(gr: Any, c: Components) -> None:
+    """Buttons for the previous / next flagged cell (the page script handles their clicks, so that what
+    was typed in the open cell is applied first)."""
+    with gr.Row():
+        c["prev_flagged_btn"] = gr.Button("◀ 上一个存疑格（↑）", size="sm", elem_id="nb-prev-flagged")
+        c["next_flagged_btn"] = gr.Button("下一个存疑格（↓） ▶", size="sm", elem_id="nb-next-flagged")
+    c["cell_action"] = action_box(gr, CELL_ACTION_ID)
 
 
 def wire(app: Any, service: ReviewService, c: Components) -> None:

@@ -28,7 +28,6 @@ from extractor.batch.store import RESULTS_NAME, STATUS_NOT_A_REPORT, STATUS_OK, 
 from extractor.errors import InputError, NianbaoError
 from extractor.findings import Evidence, Finding, doubted_cells_of_json
 from extractor.ingest import SourceDocument, load_bytes
-from extractor.pipeline import sha256_text
 from extractor.schema import report_from_record
 from extractor.store import CONFIRMED_IN_BULK, CONFIRMED_ON_SCREEN, BatchOrigin, ConfirmedWork, StoredRecord
 from ui.service import ReviewService, ReviewSession, zh_error
@@ -272,7 +271,7 @@ class QueueService:
         return load_bytes(data, path.name)
 
     def _session(self, item: QueueItem, doc: SourceDocument) -> ReviewSession:
-        from extractor.pipeline import recheck
+        from extractor.pipeline import recheck, sha256_text
 
         line = item.line
         report = report_from_record(line)

@@ -166,15 +166,6 @@ def build_confirm_next(gr: Any, c: Components) -> None:
     c["confirm_next_btn"] = gr.Button("确认并下一份", variant="primary", scale=1, elem_id="nb-confirm-next")
 
 
-def build_flagged_steps(gr: Any, c: Components) -> None:
-    """Buttons for the previous / next flagged cell (the page script handles their clicks, so that what
-    was typed in the open cell is applied first)."""
-    with gr.Row():
-        c["prev_flagged_btn"] = gr.Button("◀ 上一个存疑格（↑）", size="sm", elem_id="nb-prev-flagged")
-        c["next_flagged_btn"] = gr.Button("下一个存疑格（↓） ▶", size="sm", elem_id="nb-next-flagged")
-    c["cell_action"] = action_box(gr, "nb-cell-action")
-
-
 def build_queue_tab(gr: Any, c: Components, batch_dir: str | None) -> None:
     with gr.Tab("批次队列", id="queue") as tab:
         c["queue_tab"] = tab
