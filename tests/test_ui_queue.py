@@ -116,7 +116,7 @@ def test_a_confirmation_names_its_batch_line_and_survives_a_rerun(qs: QueueServi
     path, value = D011_FIX
     assert get_cell(session.report, path) is None
     fixed = qs.review.edit_cell(session, path, str(value), who="审核员甲")
-    record = qs.confirm(fixed, "审核员甲")
+    _confirmed, record = qs.confirm(fixed, "审核员甲")
 
     db = sqlite3.connect(qs.review.store.path)
     row = db.execute("SELECT batch_source_path, batch_file_sha256, via FROM confirmations").fetchone()
@@ -150,7 +150,7 @@ def test_a_confirmation_names_its_batch_line_and_survives_a_rerun(qs: QueueServi
     # opening it again shows the confirmed values; confirming again makes version 2 of the same record
     reopened = qs.open_item(moved, key)
     assert get_cell(reopened.report, path) == value and reopened.base_version == 1 and reopened.origin is not None
-    second = qs.confirm(reopened, "审核员乙")
+    _again, second = qs.confirm(reopened, "审核员乙")
     assert (second.id, second.version) == (record.id, 2)
     assert db.execute("SELECT COUNT(*) FROM records").fetchone() == (1,)
 
@@ -283,7 +283,8 @@ def test_clicking_typing_and_stepping_through_flagged_cells(qs: QueueService, ou
     assert "请先" in on_cell_action(service, None, _action(go=D011_FIX[0]), None)["status"]
 
 
-def test_queue_handlers_return_outputs_by_component_name(qs: QueueService, out: Path, tmp_path: Path) -> None:
+def test_queue_handlers_return_outputs_by_component_name(qs: QueueService, out: Path, inputs: Path,
+                                                        tmp_path: Path) -> None:
     pytest.importorskip("gradio")
     from ui import queue_app
 
@@ -298,6 +299,9 @@ def test_queue_handlers_return_outputs_by_component_name(qs: QueueService, out: 
     nxt = queue_app.on_confirm_next(qs, first["session"], "审核员甲", str(out))
     assert set(nxt) <= names and nxt["session"].origin.source_path == qs.load(out).items[0].key
     assert "已确认" in nxt["status"]
+    pasted = qs.review.extract(load_path(inputs / "d014.txt"), "template")
+    alone = queue_app.on_confirm_next(qs, pasted, "审核员甲", None)  # no batch open: confirmed, and it stays
+    assert "没有下一份" in alone["confirm_status"] and alone["session"].base_version == 1
     bulk = queue_app.on_bulk_confirm(qs, str(out), "", "审核员乙", opened["clean_keys"])
     assert "已批量确认" in bulk["queue_status"]
     exported = queue_app.on_export(qs, str(out), "csv")

@@ -300,10 +300,9 @@ class QueueService:
         )
 
     # ---- confirming
-    def confirm(self, session: ReviewSession, reviewer: str | None) -> StoredRecord:
+    def confirm(self, session: ReviewSession, reviewer: str | None) -> tuple[ReviewSession, StoredRecord]:
         """A person's confirmation of the report on screen (with its batch line, when it came from one)."""
-        _updated, record = self.review.confirm(session, reviewer, via=CONFIRMED_ON_SCREEN)
-        return record
+        return self.review.confirm(session, reviewer, via=CONFIRMED_ON_SCREEN)
 
     def confirm_clean(self, directory: str | Path | None, reviewer: str | None,
                       keys: Sequence[str] | None = None) -> BulkOutcome:

@@ -8,6 +8,7 @@ from typing import Any
 
 from extractor.batch.confirmed import CONFIRMED_FORMATS
 from ui import queue_render
+from ui.render import render_edits
 from ui.queue import QueueService
 from ui.service import ReviewSession, zh_error
 from ui.views import review_view, status_html
@@ -108,12 +109,13 @@ def on_confirm_next(qs: QueueService, session: ReviewSession | None, reviewer: s
     if session is None or session.status != "ok":
         return {"confirm_status": status_html("没有可确认的报告：请先从队列打开一份", ok=False)}
     try:
-        record = qs.confirm(session, reviewer)
+        confirmed, record = qs.confirm(session, reviewer)
     except Exception as exc:
         return {"confirm_status": status_html(zh_error(exc), ok=False)}
     done = f"已确认 {session.source_name or '报告'}（记录 {record.id}，版本 {record.version}，{len(session.edits)} 处修改）。"
     if not directory:
-        return {"confirm_status": status_html(done + "未打开批次，没有下一份"), "session": None}
+        return {"confirm_status": status_html(done + "未打开批次，没有下一份"), "session": confirmed,
+                "edits": render_edits([])}
     try:
         item = qs.load(directory).next_to_review(after=session.origin.source_path if session.origin else None)
     except Exception as exc:
