@@ -127,17 +127,39 @@ def check(report: Report, evidence: dict[str, Evidence], layout: DocumentLayout 
 
 
 def grounding_findings(evidence: dict[str, Evidence], report: Report) -> list[Finding]:
-    """Every cell the source does not support becomes an extraction finding naming it."""
+    """Every cell the source does not support becomes an extraction finding naming it; where a glued run
+    leaves cells undecided, one more finding says that the original page reads them exactly."""
     out: list[Finding] = []
     for path, ev in evidence.items():
+        value = _scalar(get_cell(report, path))
         if ev.status == "mismatch":
             out.append(Finding(rule="G1", authority="derived", severity="error", attribution="extraction", cells=[path],
-                               expected=_num(ev.source_value), found=_scalar(get_cell(report, path)),
-                               message=f"{cell_label(path)}：原文此处为「{ev.source_value if ev.source_value is not None else '空白'}」，与提取值不符"))
+                               expected=_num(ev.source_value), found=value,
+                               message=f"{cell_label(path)}：原文此处为「{ev.source_value if ev.source_value is not None else '空白'}」，"
+                                       f"与提取值「{'空白' if value is None else value}」不符"))
         elif ev.status == "unsupported":
             out.append(Finding(rule="G2", authority="derived", severity="warning", attribution="extraction", cells=[path],
-                               message=f"{cell_label(path)}：原文中找不到此数的依据" + (f"（{ev.note}）" if ev.note else "")))
+                               found=value, message=f"{cell_label(path)}：{_unsupported_text(ev, value)}"))
+    if any(ev.status == "unsupported" and ev.match == "split" for ev in evidence.values()):
+        out.append(Finding(
+            rule="G3", authority="derived", severity="info", attribution="extraction", cells=[],
+            message="部分连写的数字仅凭文本无法确定如何拆分到各单元格；原始网页（HTML）、PDF 或 Word 文件中每个数值各占一格，"
+                    "用原件重新提取或对照原件核对即可准确读取"))
     return out
+
+
+def _shown(v: object) -> str:
+    return "空白" if v is None else str(v)
+
+
+def _unsupported_text(ev: Evidence, value: int | str | None) -> str:
+    why = f"{ev.note}，" if ev.note else ""
+    if ev.alternatives:
+        alts = "、".join(f"「{_shown(a)}」" for a in ev.alternatives[:6]) + ("等" if len(ev.alternatives) > 6 else "")
+        if ev.text is not None and ev.start is not None:
+            return f"{why}本格可读为「{_shown(value)}」，也可读为 {alts}，无法确定"
+        return f"{why}本格可读为 {alts}，不能证实「{_shown(value)}」"
+    return "原文中找不到此数的依据" + (f"（{ev.note}）" if ev.note else "")
 
 
 def _scalar(v: object) -> int | str | None:

@@ -24,12 +24,17 @@ from extractor.year_checks import YearReport, agency_key, carry_over, stock
 err = Console(stderr=True)
 
 
+def _error_line(message: str) -> None:
+    # soft_wrap: the message stays one line in a log, whatever the terminal width
+    err.print(f"[bold red]error:[/] {message}", soft_wrap=True, highlight=False)
+
+
 def _fail(exc: NianbaoError) -> None:
-    err.print(f"[bold red]error:[/] {exc.message}")
+    _error_line(exc.message)
     if exc.hint:
-        err.print(f"[dim]hint: {exc.hint}[/]")
+        err.print(f"[dim]hint: {exc.hint}[/]", soft_wrap=True, highlight=False)
     if exc.hint_zh:
-        err.print(f"[dim]{exc.hint_zh}[/]")
+        err.print(f"[dim]{exc.hint_zh}[/]", soft_wrap=True, highlight=False)
     raise typer.Exit(exc.exit_code)
 
 
@@ -78,19 +83,31 @@ def extract(
 
 def _read_report_json(path: Path) -> tuple[Report, dict[str, Any]]:
     """A canonical report file and what else it carries (findings, evidence of an earlier run)."""
+    from extractor.ingest.limits import current_limits
+    from extractor.ingest.regular_file import read_regular
+
     try:
-        data = json.loads(path.read_text(encoding="utf-8"))
-    except (OSError, UnicodeDecodeError, json.JSONDecodeError) as exc:
-        err.print(f"[bold red]error:[/] cannot read {path}: {exc}")
+        data = json.loads(read_regular(path, current_limits().max_bytes).decode("utf-8"))
+    except NianbaoError as exc:  # missing, a pipe or device, a loop, too large
+        _fail(exc)
+    except (UnicodeDecodeError, json.JSONDecodeError) as exc:
+        _error_line(f"cannot read {path}: {exc}")
+        raise typer.Exit(2) from None
+    except RecursionError:
+        # json.loads recurses once per nesting level; a canonical report nests four deep
+        _error_line(f"{path} nests too deeply to be a canonical report")
         raise typer.Exit(2) from None
     if not isinstance(data, dict):
-        err.print(f"[bold red]error:[/] {path} is not a canonical report (expected a JSON object)")
+        _error_line(f"{path} is not a canonical report (expected a JSON object)")
         raise typer.Exit(2)
     extras = {key: data.pop(key) for key in ("findings", "evidence", "meta", "source_text") if key in data}
     try:
         return Report.model_validate(data), extras
     except ValidationError as exc:
         err.print(f"[bold red]error:[/] {path} is not a canonical report:\n{exc}")
+        raise typer.Exit(2) from None
+    except RecursionError:
+        _error_line(f"{path} nests too deeply to be a canonical report")
         raise typer.Exit(2) from None
 
 

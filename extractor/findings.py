@@ -11,6 +11,9 @@ Authority = Literal["official", "derived", "heuristic"]
 Severity = Literal["error", "warning", "info"]
 Attribution = Literal["report", "extraction"]
 GroundingStatus = Literal["grounded", "mismatch", "unsupported", "blank"]
+# how a value meets the source: a structured cell, a part of a glued run, a printed blank read as 0, or
+# one of several placements of a row's values (which cell a number stands in is not shown)
+MatchKind = Literal["exact", "split", "blank_as_zero", "placement"]
 
 
 class Evidence(BaseModel):
@@ -24,7 +27,12 @@ class Evidence(BaseModel):
     text: str | None = None
     # extra detail beyond the contract
     source_value: str | None = None  # what the source holds at this cell's place, when it differs (mismatch)
-    match: str | None = None  # "exact" | "split" (a glued run's part) | "normalized" | None
+    # unsupported: the other values the source's readings admit at this cell's place (may be empty)
+    alternatives: list[int | str | None] | None = None
+    # unsupported, and the value is one of several the source's readings admit: the text does not decide
+    # (a glued run that cuts several ways); no reader, human or model, can prove it from this text
+    undecided: bool = False
+    match: MatchKind | None = None
     reader: str | None = None  # which reader produced the value: "template", "llm", "human"
     note: str | None = None
 

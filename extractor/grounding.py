@@ -1,9 +1,17 @@
-"""Grounding: trace every number of any report to the place in the source where its cell is printed.
+"""Grounding: the checker's own judgement of each cell against the source, whoever produced the value.
 
-The template reader's source map says what the source prints at each cell's place. A value that
-equals it is ``grounded``; another value is a ``mismatch``; a value where the source shows nothing, or
-whose place cannot be found at all, is ``unsupported``. A blank value is ``blank``. Spans point into
-the text the user gave (through the normalizer's offset map).
+``extractor.readings.admit`` works out every reading the source admits at each cell's place. A value is
+
+- ``grounded`` when every admitted reading gives the cell this value (a printed blank counts as 0);
+- ``unsupported`` when it is one of several values the readings admit (``alternatives`` lists the others),
+  when none admits it and they disagree among themselves, or when the source shows no place for it;
+- ``mismatch`` when every reading gives the cell one other value, a blank where a number is printed
+  included;
+- ``blank`` when the value is null and the source prints nothing at the cell's place in every reading.
+
+Cells that a table printed in the source holds but the report leaves out (a row or section set to null)
+are judged too: a blank is a claim. Spans point into the text the user gave (through the normalizer's
+offset map). See ../shared/spec/canonical-json.md, "What grounded means".
 """
 
 from __future__ import annotations
@@ -12,12 +20,15 @@ from decimal import Decimal, InvalidOperation
 
 from extractor.findings import Evidence
 from extractor.normalize import NormalizedText
-from extractor.reader.cells import LocatedCell
-from extractor.reader.template_reader import SourceMap
+from extractor.readings.grammar import Lost, SourceValue, Unreadable
+from extractor.readings.rows import CellOption
+from extractor.readings.source import CellReading, SourceReadings
 from extractor.schema import CellValue, Report, iter_cells
 
+AlternativeValue = int | str | None
 
-def _same(a: CellValue, b: CellValue) -> bool:
+
+def same_value(a: CellValue, b: CellValue) -> bool:
     if a is None or b is None:
         return a is None and b is None
     if isinstance(a, str) or isinstance(b, str):
@@ -28,78 +39,104 @@ def _same(a: CellValue, b: CellValue) -> bool:
     return a == b
 
 
-def _row_key(path: str) -> str:
-    if path.startswith("applications."):
-        return path.split("[")[0]
-    return path.rsplit(".", 1)[0]
+def _admits(value: CellValue, option: CellOption) -> bool:
+    printed = option.value
+    if isinstance(printed, (Unreadable, Lost)):
+        return False
+    if printed is None:
+        return value is None or same_value(value, 0)  # blank and 0 count alike
+    return value is not None and same_value(value, printed)
 
 
-def _in_row(smap: SourceMap, path: str, value: CellValue) -> tuple[int, int] | None:
-    for v, start, end in smap.row_tokens.get(_row_key(path), []):
-        if _same(value, v):
-            return start, end
-    return None
+def shown(value: SourceValue) -> AlternativeValue:
+    """A source value as evidence shows it (unreadable text as printed)."""
+    return str(value) if isinstance(value, (Unreadable, Lost)) else value
 
 
-def _span(norm: NormalizedText, cell: LocatedCell) -> tuple[int | None, int | None, str | None]:
-    if cell.start is None or cell.end is None:
+def _span(norm: NormalizedText | None, option: CellOption) -> tuple[int | None, int | None, str | None]:
+    if norm is None:
         return None, None, None
-    s, e = norm.span_to_original(cell.start, cell.end)
+    s, e = norm.span_to_original(option.start, option.end)
     return s, e, norm.original[s:e]
 
 
-def ground(report: Report, norm: NormalizedText | None, smap: SourceMap | None,
+def _match_kind(value: CellValue, option: CellOption) -> str:
+    if option.value is None and value is not None:
+        return "blank_as_zero"
+    return "split" if option.run else "exact"
+
+
+def judge(value: CellValue, cell: CellReading | None, readings: SourceReadings | None,
+          norm: NormalizedText | None, reader: str | None = None) -> Evidence:
+    """The evidence for one cell's value."""
+    if cell is None or cell.state == "no_place":
+        table = _table_of(cell.path) if cell is not None else None
+        if readings is not None and table is not None and readings.table_found(table):
+            note = "原文印有本表，但找不到本行的位置"
+            return Evidence(status="unsupported", reader=reader, note=note, alternatives=[])
+        if value is None:
+            return Evidence(status="blank", reader=reader)
+        return Evidence(status="unsupported", reader=reader, note="原文中没有此表", alternatives=[])
+    if cell.state == "no_reading":
+        return Evidence(status="unsupported", reader=reader, alternatives=[],
+                        note=f"本行印出的「{cell.printed}」无法按数字格式拆分为本行的各个单元格")
+    options = list(cell.options)
+    fits = [o for o in options if _admits(value, o)]
+    if len(fits) == len(options):
+        best = next((o for o in fits if not o.hidden), fits[0])
+        s, e, text = _span(norm, best)
+        if value is None:
+            return Evidence(status="blank", start=s, end=e, text=text, reader=reader)
+        return Evidence(status="grounded", start=s, end=e, text=text, reader=reader, match=_match_kind(value, best))
+    others = [shown(o.value) for o in options if o not in fits]
+    if fits:
+        best = next((o for o in fits if not o.hidden), fits[0])
+        s, e, text = _span(norm, best)
+        return Evidence(status="unsupported", start=s, end=e, text=text, reader=reader, match="split" if cell.run else "placement",
+                        alternatives=others, note=_undecided(cell), undecided=True)
+    if len(options) == 1:
+        s, e, text = _span(norm, options[0])
+        source = shown(options[0].value)
+        return Evidence(status="mismatch", start=s, end=e, text=text, reader=reader,
+                        source_value=None if source is None else str(source))
+    return Evidence(status="unsupported", reader=reader, match="split" if cell.run else "placement",
+                    alternatives=others, note=_undecided(cell))
+
+
+def _undecided(cell: CellReading) -> str:
+    if cell.run:
+        return f"连写数字「{cell.printed}」有多种拆分"
+    return f"本行只印有「{cell.printed}」，各数所在的列无法确定"
+
+
+def _table_of(path: str) -> int | None:
+    for prefix, table in (("active_disclosure.", 2), ("applications.", 3), ("review_litigation.", 4)):
+        if path.startswith(prefix):
+            return table
+    return None
+
+
+def ground(report: Report, norm: NormalizedText | None, readings: SourceReadings | None,
            producers: dict[str, str] | None = None) -> dict[str, Evidence]:
+    """Evidence for every cell of ``report``, and for every cell of a printed table the report leaves out."""
     producers = producers or {}
     evidence: dict[str, Evidence] = {}
+    cells = readings.cells if readings is not None else {}
     for path, value in iter_cells(report):
-        reader = producers.get(path)
-        cell = smap.cells.get(path) if smap is not None else None
-        # A row the reader read but whose column it cannot place: the row printing the value is some
-        # evidence. Not for a glued run that splits several ways: there a row "prints" every digit string.
-        if value is not None and norm is not None and smap is not None and (cell is None or cell.match == "uncertain"):
-            in_row = _in_row(smap, path, value)
-            if in_row is not None and (cell is None or not _same(value, cell.value)):
-                s, e = norm.span_to_original(in_row[0], in_row[1])
-                evidence[path] = Evidence(status="grounded", start=s, end=e, text=norm.original[s:e], reader=reader,
-                                          match="in_row", note="printed in this row; its column is not proven")
+        cell = cells.get(path)
+        if cell is None and readings is not None:
+            cell = CellReading(path, "no_place")
+        evidence[path] = judge(value, cell, readings, norm, producers.get(path))
+    if readings is None:
+        return evidence
+    for table in (2, 3, 4):
+        if not readings.table_found(table):
+            continue
+        for path in readings.table_paths(table):
+            if path in evidence or path.endswith("amount_unit"):
                 continue
-        if cell is None or norm is None:
-            evidence[path] = Evidence(status="blank" if value is None else "unsupported", reader=reader,
-                                      note=None if value is None else "the source has no cell at this place")
-            continue
-        start, end, text = _span(norm, cell)
-        source_value = cell.value
-        if value is None:
-            if source_value is None:
-                evidence[path] = Evidence(status="blank", start=start, end=end, text=text, reader=reader)
-            else:
-                evidence[path] = Evidence(status="mismatch", start=start, end=end, text=text, reader=reader,
-                                          source_value=str(source_value), note="the source prints a value here")
-            continue
-        if source_value is None:
-            if cell.match == "blank" and _same(value, 0):
-                evidence[path] = Evidence(status="grounded", start=start, end=end, text=text, reader=reader,
-                                          match="blank_as_zero", note="blank in the source; blank and 0 count alike")
-            else:
-                evidence[path] = Evidence(status="unsupported", start=start, end=end, text=text, reader=reader,
-                                          note="the source prints nothing readable in this cell")
-            continue
-        if cell.match == "uncertain":
-            evidence[path] = Evidence(status="unsupported", start=start, end=end, text=text, reader=reader,
-                                      source_value=str(source_value), note="the cell's position in its row is uncertain")
-            continue
-        if cell.match == "ambiguous" and (_same(value, source_value) or any(_same(value, c) for c in cell.candidates)):
-            # The run splits more than one way: whichever split a reader picks, the text does not prove it.
-            evidence[path] = Evidence(status="unsupported", start=start, end=end, text=text, reader=reader,
-                                      match="split", source_value=str(source_value),
-                                      note="one of the possible splits of a glued run; the text does not decide")
-            continue
-        if _same(value, source_value):
-            kind = "split" if cell.match == "split" else "exact"
-            evidence[path] = Evidence(status="grounded", start=start, end=end, text=text, reader=reader, match=kind,
-                                      note=cell.note)
-        else:
-            evidence[path] = Evidence(status="mismatch", start=start, end=end, text=text, reader=reader,
-                                      source_value=str(source_value))
+            cell = readings.cells[path]
+            if cell.state == "read" and all(o.value is None for o in cell.options):
+                continue  # the source prints nothing here either
+            evidence[path] = judge(None, cell, readings, norm, None)
     return evidence

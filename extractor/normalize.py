@@ -1,6 +1,7 @@
 """Normalize report text while keeping a map from every normalized character back to the original.
 
-Readers work on one clean string (Simplified characters, half-width digits and punctuation, no pinyin
+Readers work on one clean string (Simplified characters, unified ideographs for Kangxi radicals and other
+compatibility forms, half-width digits and punctuation, no pinyin
 annotations, no stray ``?``/``□``, no page footers, no Word comment debris); every span shown to a user
 is mapped back through ``NormalizedText.span_to_original`` so it points into the text the user gave.
 """
@@ -11,6 +12,8 @@ import re
 from dataclasses import dataclass, field
 from functools import lru_cache
 from itertools import compress
+
+from extractor.cjk_compat import unified_map
 
 # Deleted outright (whole match) before character mapping.
 _DELETE_PATTERNS: tuple[re.Pattern[str], ...] = (
@@ -33,6 +36,9 @@ _EXTRA_MAP = {"\u2014": "-", "\u2013": "-", "\u2212": "-", "\u2026": ".", "\u00b
 _TRANSLATE = {code: code - 0xFEE0 for code in range(0xFF01, 0xFF5F)}
 _TRANSLATE.update({ord(c): " " for c in _SPACE_CHARS})
 _TRANSLATE.update({ord(k): v for k, v in _EXTRA_MAP.items()})
+# Kangxi radicals, CJK Radicals Supplement and compatibility ideographs → unified ideographs (PDFs printed
+# from a browser print 「⼆、主动公开」 with U+2F06 for 二; headings and labels must still be found)
+_TRANSLATE.update(unified_map())
 
 
 @lru_cache(maxsize=1)

@@ -38,8 +38,10 @@ def status_rank(evidence: Evidence | None) -> int:
 
 
 def bad_cells(evidence: dict[str, Evidence], eligible: Callable[[str], bool] | None = None) -> list[str]:
-    """Cells whose value the source does not support (extraction errors), in evidence order."""
-    return [p for p, ev in evidence.items() if ev.status in BAD_STATUSES and (eligible is None or eligible(p))]
+    """Cells whose value the source does not support (extraction errors), in evidence order. A value the
+    text admits among others (``undecided``) is not one: no answer could prove another reading better."""
+    return [p for p, ev in evidence.items()
+            if ev.status in BAD_STATUSES and not ev.undecided and (eligible is None or eligible(p))]
 
 
 def feedback_for(

@@ -11,9 +11,7 @@ The schema grows only by appending functions to ``MIGRATIONS`` (the pattern of s
 
 from __future__ import annotations
 
-import csv
 import datetime as _dt
-import io
 import json
 import sqlite3
 from collections.abc import Callable, Iterable, Iterator
@@ -24,6 +22,7 @@ from typing import Any
 
 from extractor.errors import NianbaoError
 from extractor.schema import Report, iter_cells, report_from_record
+from extractor.spreadsheet import Sheet, write_csv, write_xlsx
 from extractor.template_spec import cell_label
 
 CellValue = int | str | None
@@ -491,42 +490,28 @@ class ReviewStore:
         return rows
 
     def export_csv(self, path: str | Path, ids: Iterable[int] | None = None) -> Path:
-        buf = io.StringIO()
-        writer = csv.writer(buf)
-        writer.writerow(self.CELL_COLUMNS)
-        writer.writerows(self.cell_rows(ids))
-        out = Path(path)
-        # BOM so that Excel opens the Chinese labels correctly
-        out.write_text(buf.getvalue(), encoding="utf-8-sig", newline="")
-        return out
+        return write_csv(Path(path), self.CELL_COLUMNS, self.cell_rows(ids))
 
     def export_xlsx(self, path: str | Path, ids: Iterable[int] | None = None) -> Path:
-        from openpyxl import Workbook
-
         id_list = None if ids is None else list(ids)
-        wb = Workbook()
-        ws = wb.active
-        assert ws is not None
-        ws.title = "records"
-        ws.append(["record_id", "version", "agency", "year", "template", "reviewer", "confirmed_at", "source_name",
-                   "source_sha256", "n_edits", "n_findings"])
-        for rec in self._selected(id_list):
-            ws.append([rec.id, rec.version, rec.confirmed.get("agency"), rec.confirmed.get("year"),
-                       rec.confirmed.get("template"), rec.reviewer, rec.confirmed_at, rec.source_name,
-                       rec.source_sha256, len(self.edits(rec.id)), len(rec.findings)])
-        cells = wb.create_sheet("cells")
-        cells.append(list(self.CELL_COLUMNS))
-        for row in self.cell_rows(id_list):
-            cells.append(row)
-        edits = wb.create_sheet("edits")
-        edits.append(["record_id", "version", "seq", "cell", "label", "before", "after", "who", "at"])
-        for rec in self._selected(id_list):
-            for e in self.edits(rec.id):
-                edits.append([e.record_id, e.version, e.seq, e.path, cell_label(e.path), e.before, e.after,
-                              e.who, e.at])
-        out = Path(path)
-        wb.save(out)
-        return out
+        records = self._selected(id_list)
+        summary = [
+            [rec.id, rec.version, rec.confirmed.get("agency"), rec.confirmed.get("year"), rec.confirmed.get("template"),
+             rec.reviewer, rec.confirmed_at, rec.source_name, rec.source_sha256, len(self.edits(rec.id)),
+             len(rec.findings)]
+            for rec in records
+        ]
+        edits = [
+            [e.record_id, e.version, e.seq, e.path, cell_label(e.path), e.before, e.after, e.who, e.at]
+            for rec in records for e in self.edits(rec.id)
+        ]
+        return write_xlsx(Path(path), [
+            Sheet("records", ["record_id", "version", "agency", "year", "template", "reviewer", "confirmed_at",
+                              "source_name", "source_sha256", "n_edits", "n_findings"], summary, freeze_header=False),
+            Sheet("cells", list(self.CELL_COLUMNS), self.cell_rows(id_list), freeze_header=False),
+            Sheet("edits", ["record_id", "version", "seq", "cell", "label", "before", "after", "who", "at"], edits,
+                  freeze_header=False),
+        ])
 
     def export_gold(self, directory: str | Path, ids: Iterable[int] | None = None) -> list[Path]:
         """Gold files for the eval suite: ``NAME.json`` (canonical report only) + ``NAME.txt`` (source)."""

@@ -8,7 +8,7 @@ from extractor.grounding import ground
 from extractor.normalize import NormalizedText
 from extractor.plausibility import check_plausibility
 from extractor.prose import check_prose
-from extractor.reader.template_reader import locate
+from extractor.readings.source import admit
 from extractor.schema import Report
 from extractor.sections import DocumentLayout, analyze_layout
 
@@ -21,8 +21,8 @@ def verify(report: Report, source: NormalizedText | None, layout: DocumentLayout
     """Ground every cell of ``report`` in ``source`` and run every rule; returns (findings, evidence)."""
     if source is not None and layout is None:
         layout = analyze_layout(source)
-    smap = locate(source, layout, report.template) if source is not None and layout is not None else None
-    evidence = ground(report, source, smap, producers)
+    readings = admit(source, layout, report.template) if source is not None and layout is not None else None
+    evidence = ground(report, source, readings, producers)
     findings: list[Finding] = []
     findings += grounding_findings(evidence, report)
     findings += check(report, evidence, layout)

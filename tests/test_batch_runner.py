@@ -138,7 +138,7 @@ def test_unreadable_file_is_recorded_as_a_retryable_failure(tmp_path: Path) -> N
     runner.run()
     line = [r for r in _lines(out) if r["source_path"] == str(missing)][0]
     assert line["status"] == "failed" and line["retryable"] is True
-    assert "无法读取文件" in str(line["error"])
+    assert "文件不存在" in str(line["error"])
 
 
 def test_settings_key_ignores_model_for_the_template_engine_but_not_for_llm_engines() -> None:

@@ -112,8 +112,13 @@ def test_blank_total_is_a_warning_not_an_arithmetic_error(shared_dir: Path) -> N
 
 def test_ambiguous_glued_split_is_said_not_guessed_silently(shared_dir: Path) -> None:
     result = extract_text((shared_dir / "devset" / "d008.txt").read_text(encoding="utf-8"))
-    said = [f for f in result.findings if f.rule == "READ" and "active_disclosure.normative_documents.in_force" in f.cells]
-    assert said and "77132470" in said[0].message
+    path = "active_disclosure.normative_documents.in_force"
+    said = [f for f in result.findings if f.rule == "G2" and path in f.cells]
+    assert said and "77132470" in said[0].message and said[0].attribution == "extraction"
+    ev = result.evidence[path]
+    assert ev.status == "unsupported" and ev.alternatives  # the other values the run admits, listed
+    # once per report: the original page reads what the text cannot
+    assert [f.rule for f in result.findings].count("G3") == 1
 
 
 def test_glued_rows_decided_by_column_totals(shared_dir: Path) -> None:
@@ -134,21 +139,39 @@ def test_displaced_number_is_named_and_its_equations_are_not_blamed_on_the_agenc
     assert r31 and all(f.attribution == "extraction" for f in r31)
 
 
-def test_value_in_an_uncertain_row_is_grounded_in_that_row_only(shared_dir: Path) -> None:
-    # Make the 予以公开 row print only three of its seven cells, space-separated, with no column header
-    # to place them: the reader keeps them left-aligned and says their position is uncertain.
+def test_a_row_printing_fewer_values_than_cells_is_undecided_where_the_text_does_not_place_them(shared_dir: Path) -> None:
+    # Make 行政规范性文件 (three cells, no equation) print two values, space-separated, with no column
+    # header to place them: which cell is blank the text does not say.
+    text = _seed(shared_dir, "001")
+    mutated = text.replace("行政规范性文件 |\n4 |\n0 |\n17 |", "行政规范性文件   4   17")
+    assert mutated != text
+    result = extract_text(mutated)
+    for field in ("issued", "repealed", "in_force"):
+        ev = result.evidence[f"active_disclosure.normative_documents.{field}"]
+        assert ev.status == "unsupported" and ev.match == "placement", field
+    assert [f for f in result.findings if f.rule == "G2" and "active_disclosure.normative_documents.issued" in f.cells]
+    report = result.report
+    set_cell(report, "active_disclosure.normative_documents.in_force", 17)  # what a person might type
+    _, evidence = recheck(report, mutated)
+    assert evidence["active_disclosure.normative_documents.in_force"].status == "unsupported"  # 17 or blank
+    set_cell(report, "active_disclosure.normative_documents.in_force", 5)  # a number this row does not print
+    _, evidence = recheck(report, mutated)
+    assert evidence["active_disclosure.normative_documents.in_force"].status == "unsupported"
+    assert 17 in (evidence["active_disclosure.normative_documents.in_force"].alternatives or [])
+
+
+def test_row_equation_places_a_total_the_row_prints_without_its_blanks(shared_dir: Path) -> None:
+    # 予以公开 printing 「1   0   1」 for seven cells: R3.3 puts the last 1 in 总计 and the column totals put
+    # the first in 自然人; the other cells are 0 or blank, which count alike.
     text = _seed(shared_dir, "001")
     start = text.index("(一)予以公开 |")
     end = text.index("(二)部分公开")
     mutated = text[:start] + "(一)予以公开   1   0   1\n" + text[end:]
     result = extract_text(mutated)
-    assert [f for f in result.findings if f.rule == "READ" and "applications.granted[0]" in f.cells]
+    assert result.report.applications["granted"] == [1, 0, 0, 0, 0, 0, 1]  # type: ignore[index]
+    assert all(result.evidence[f"applications.granted[{c}]"].status == "grounded" for c in range(7))
     report = result.report
-    set_cell(report, "applications.granted[6]", 1)  # what another reader (or a person) puts in 总计
-    set_cell(report, "applications.granted[2]", None)
-    findings, evidence = recheck(report, mutated)
-    assert evidence["applications.granted[6]"].status == "grounded"
-    assert evidence["applications.granted[6]"].match == "in_row"
-    set_cell(report, "applications.granted[6]", 7)  # a number this row does not print
-    findings, evidence = recheck(report, mutated)
-    assert evidence["applications.granted[6]"].status != "grounded"
+    set_cell(report, "applications.granted[6]", 7)
+    _, evidence = recheck(report, mutated)
+    assert evidence["applications.granted[6]"].status == "mismatch"
+    assert evidence["applications.granted[6]"].source_value == "1"

@@ -1,4 +1,4 @@
-"""Gold reports rendered into HTML, DOCX and PDF files (tests/render_formats.py), read back through
+"""Gold reports rendered into HTML, DOCX and PDF files (evals/synth/documents.py), read back through
 ingest, and then through the whole pipeline with the default (template) engine: the report must come
 back equal to the gold, cell for cell, and every grounded span must point at its value in the text."""
 
@@ -10,7 +10,7 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-from render_formats import render
+from evals.synth.documents import render
 
 from extractor.ingest import SourceDocument, load_bytes
 from extractor.template_spec import ALL_APPLICATION_LABELS

@@ -6,6 +6,7 @@ from __future__ import annotations
 from hypothesis import HealthCheck, Phase, given, settings
 from hypothesis import strategies as st
 
+from extractor.findings import doubted_cells
 from extractor.normalize import normalize
 from extractor.pipeline import extract_text
 from extractor.schema import Report, empty_report, iter_cells, set_cell
@@ -82,7 +83,7 @@ def test_glued_report_reads_back_or_says_which_cells_are_ambiguous(data: st.Data
     report = data.draw(consistent_reports(blanks=False, templates=("2021",)))
     result = extract_text(render(report, "glued"))
     wrong = _same(report, result.report)
-    flagged = {c for f in result.findings if f.rule == "READ" for c in f.cells}
+    flagged = doubted_cells(result.findings, result.evidence)
     assert set(wrong) <= flagged, f"silently wrong: {sorted(set(wrong) - flagged)}"
     # tables 三 and 四 carry their own arithmetic, so they must come back exactly
     assert not [p for p in wrong if p.startswith(("applications", "review_litigation"))] or flagged

@@ -8,7 +8,9 @@ import csv
 import json
 import shutil
 import sqlite3
+import stat
 from pathlib import Path
+from types import SimpleNamespace
 
 import pytest
 
@@ -305,8 +307,49 @@ def test_queue_handlers_return_outputs_by_component_name(qs: QueueService, out: 
     bulk = queue_app.on_bulk_confirm(qs, str(out), "", "审核员乙", opened["clean_keys"])
     assert "已批量确认" in bulk["queue_status"]
     exported = queue_app.on_export(qs, str(out), "csv")
-    assert Path(exported["queue_export_file"]).name == "confirmed-reports.csv"
+    export_path = Path(exported["queue_export_file"])
+    assert export_path.name == "confirmed-reports.csv"
+    # a download lands in a private folder (0700, files 0600) that the UI removes, like the review exports
+    assert stat.S_IMODE(export_path.stat().st_mode) == 0o600
+    assert stat.S_IMODE(export_path.parent.stat().st_mode) == 0o700
+    qs.review.exports.close()
+    assert not export_path.parent.exists()
     assert queue_app.on_queue_action(qs, str(out), "not json") == {}
+
+
+def test_with_a_login_edits_and_confirmations_are_the_logged_in_users(qs: QueueService, out: Path,
+                                                                     monkeypatch: pytest.MonkeyPatch) -> None:
+    pytest.importorskip("gradio")
+    from gradio.helpers import special_args
+
+    from ui.app import build_app
+    from ui.service import ReviewSession
+
+    monkeypatch.delenv("GRADIO_TEMP_DIR", raising=False)  # build_app points it at its private folder; undone after
+    app = build_app(qs.review, batch_dir=str(out))
+    handlers = {getattr(f.fn, "__name__", ""): f.fn for f in app.fns.values()}
+    alice = SimpleNamespace(username="alice")
+
+    def call(name: str, *inputs: object) -> list[object]:
+        # as Gradio calls it: the request goes where the handler's signature asks for it
+        args, *_ = special_args(handlers[name], list(inputs), alice)  # type: ignore[arg-type]
+        return list(handlers[name](*args).values())
+
+    def session_of(values: list[object]) -> ReviewSession:
+        return next(v for v in values if isinstance(v, ReviewSession))
+
+    key = _key(qs, out, "d011.txt")
+    edited = session_of(call("on_cell_action", qs.open_item(out, key),
+                             _action(path=D011_FIX[0], value=str(D011_FIX[1]), go=""), "mallory"))
+    assert [e.who for e in edited.edits] == ["alice"]
+    call("on_confirm_next", edited, "mallory", str(out))
+    clean = qs.load(out).clean_keys()
+    assert clean
+    call("on_bulk_confirm", str(out), "mallory", "mallory", clean)
+    records = qs.review.list_records()
+    assert len(records) == 1 + len(clean) and {r.reviewer for r in records} == {"alice"}
+    record = qs.review.store.get(qs.load(out).item(key).confirmed.record_id)  # type: ignore[union-attr]
+    assert [e.who for e in qs.review.store.edits(record.id)] == ["alice"]
 
 
 def test_cli_ui_refuses_a_folder_without_results(tmp_path: Path) -> None:
@@ -319,16 +362,12 @@ def test_cli_ui_refuses_a_folder_without_results(tmp_path: Path) -> None:
 
 
 def test_cell_detail_shows_the_alternatives_an_evidence_entry_names() -> None:
-    from pydantic import ConfigDict
-
     from extractor.findings import Evidence
-
-    class EvidenceWithAlternatives(Evidence):  # the shape grounding may give an unsupported cell
-        model_config = ConfigDict(extra="allow")
 
     report = Report.model_validate_json((SHARED / "devset" / "d011.json").read_text(encoding="utf-8"))
     path = "applications.carried_forward[6]"
-    evidence = {path: EvidenceWithAlternatives(status="unsupported", alternatives=["1", "10"])}
+    # the shape grounding gives a cell whose place the source reads several ways (None: a blank reading)
+    evidence = {path: Evidence(status="unsupported", alternatives=[1, 10, None], undecided=True)}
     html_out = render.render_cell_detail(report, evidence, [], path, "")
-    assert "其他可能的读法" in html_out and "<b>1</b>、<b>10</b>" in html_out
+    assert "其他可能的读法" in html_out and "<b>1</b>、<b>10</b>、<b>空</b>" in html_out
     assert "其他可能的读法" not in render.render_cell_detail(report, {path: Evidence(status="blank")}, [], path, "")

@@ -13,6 +13,8 @@ from typing import TYPE_CHECKING, Any
 from extractor.errors import ConfigError
 from extractor.schema import get_cell
 from ui import cell_edit, queue_app, render, views
+from ui.access import LoginGuard, host_check_app_kwargs, reviewer_name
+from ui.private_files import private_temp_root
 from ui.queue import QueueService
 from ui.service import UI_ENGINES, UPLOAD_SUFFIXES, ReviewService, ReviewSession, zh_error
 from ui.wiring import Components
@@ -72,6 +74,8 @@ _empty_view_html = views.empty_view_html
 def build_app(service: ReviewService, batch_dir: str | None = None) -> "gr.Blocks":
     """The review app; with ``batch_dir`` it opens on that batch's review queue."""
     gr = _gradio()
+    # before any component exists: each one fixes Gradio's file folder when it is made
+    private_temp_root()
     c = Components()
 
     def full_view(session: ReviewSession | None, status_html: str, selected: list[str] | None = None,
@@ -200,7 +204,9 @@ def build_app(service: ReviewService, batch_dir: str | None = None) -> "gr.Block
                 render.render_finding_detail(session.report, session.evidence, session.findings, i, session.source_text),
             )
 
-        def on_edit(session: ReviewSession | None, path: str | None, value: str, who: str) -> tuple[Any, ...]:
+        def on_edit(session: ReviewSession | None, path: str | None, value: str, who: str,
+                    request: gr.Request) -> tuple[Any, ...]:
+            who = reviewer_name(request, who)
             if session is None:
                 return full_view(None, _status("请先提取一份报告", ok=False))
             if not path:
@@ -224,7 +230,8 @@ def build_app(service: ReviewService, batch_dir: str | None = None) -> "gr.Block
             return [[r.id, r.agency or "", r.year or "", r.template or "", r.reviewer, r.confirmed_at, r.version,
                      r.n_edits, r.n_findings, r.source_name or ""] for r in service.list_records()]
 
-        def on_confirm(session: ReviewSession | None, who: str) -> tuple[Any, ...]:
+        def on_confirm(session: ReviewSession | None, who: str, request: gr.Request) -> tuple[Any, ...]:
+            who = reviewer_name(request, who)
             if session is None:
                 return session, _status("没有可确认的报告：请先提取", ok=False), gr.update(), gr.update(), gr.update()
             try:
@@ -280,6 +287,17 @@ def build_app(service: ReviewService, batch_dir: str | None = None) -> "gr.Block
         app.load(records_rows, None, [records_df])
         cell_edit.wire(app, service, c)
         queue_app.wire(gr, app, QueueService(service), c)
+
+        def logged_in_reviewer(request: gr.Request) -> tuple[Any, Any]:
+            """With a login, both 审核人 boxes (review screen, queue) show the logged-in user and cannot be
+            changed (confirmations and edits are recorded under that name whatever a box says); without
+            one, the reviewer fills them."""
+            username = getattr(request, "username", None)
+            if not username:
+                return gr.update(), gr.update()
+            return gr.update(value=username, interactive=False), gr.update(value=username, interactive=False)
+
+        app.load(logged_in_reviewer, None, [reviewer, c["queue_reviewer"]])
     return app
 
 
@@ -295,11 +313,14 @@ def auth_from_env() -> tuple[str, str] | None:
 
 def launch(app: "gr.Blocks", host: str = "127.0.0.1", port: int | None = None, *,
            prevent_thread_lock: bool = False, quiet: bool = False) -> Any:
-    """Serve the app: localhost by default, login from the environment, 20 MB upload limit."""
+    """Serve the app: localhost by default (Host header checked there), login from the environment with
+    attempts limited, 20 MB upload limit (uploads and exports are private: see build_app)."""
     auth = auth_from_env()
+    guard = LoginGuard(*auth) if auth else None
     app.queue(default_concurrency_limit=4)
     return app.launch(
-        server_name=host, server_port=port, auth=auth, auth_message="请登录年报审核系统" if auth else None,
+        server_name=host, server_port=port, auth=guard, auth_message="请登录年报审核系统" if auth else None,
         max_file_size=UPLOAD_LIMIT, share=False, prevent_thread_lock=prevent_thread_lock, quiet=quiet,
         show_error=False, css=CSS, ssr_mode=False, footer_links=[], inbrowser=False,
+        app_kwargs=host_check_app_kwargs(host),
     )

@@ -13,7 +13,6 @@ Plain Python over ``ReviewService``; ``ui.queue_app`` wires it to the browser.
 from __future__ import annotations
 
 import hashlib
-import tempfile
 import threading
 from collections.abc import Sequence
 from dataclasses import dataclass, field, replace
@@ -27,7 +26,9 @@ from extractor.batch.exports import build_tables
 from extractor.batch.store import RESULTS_NAME, STATUS_NOT_A_REPORT, STATUS_OK, Record, read_results
 from extractor.errors import InputError, NianbaoError
 from extractor.findings import Evidence, Finding, doubted_cells_of_json
-from extractor.ingest import SourceDocument, load_bytes
+from extractor.ingest import SourceDocument
+from extractor.ingest.limits import current_limits
+from extractor.ingest.regular_file import read_regular
 from extractor.schema import report_from_record
 from extractor.store import CONFIRMED_IN_BULK, CONFIRMED_ON_SCREEN, BatchOrigin, ConfirmedWork, StoredRecord
 from ui.service import ReviewService, ReviewSession, zh_error
@@ -260,15 +261,15 @@ class QueueService:
     def _source(self, item: QueueItem) -> SourceDocument:
         """The file's text, refused when its bytes are no longer those the batch read."""
         path = Path(item.key)
-        try:
-            data = path.read_bytes()
-        except OSError as exc:
-            raise InputError(f"cannot read {path}: {exc.strerror or exc}",
-                             hint_zh=f"无法读取源文件（已移动或删除？）：{path}") from exc
+        try:  # only a regular file, within the size limit (a pipe or a device put there since never blocks)
+            data = read_regular(path, current_limits().max_bytes)
+        except InputError as exc:
+            raise InputError(f"cannot read {path}: {exc}",
+                             hint_zh=f"无法读取源文件：{path}（{exc.hint_zh or '已移动或删除？'}）") from exc
         if hashlib.sha256(data).hexdigest() != item.file_sha256:
             raise InputError(f"{path} changed since the batch read it",
                              hint_zh=f"源文件在批处理之后被修改过：请先重新运行 nianbao batch（--resume）再审核：{path}")
-        return load_bytes(data, path.name)
+        return self.review.load_file_bytes(data, path.name)
 
     def _session(self, item: QueueItem, doc: SourceDocument) -> ReviewSession:
         from extractor.pipeline import recheck, sha256_text
@@ -343,6 +344,13 @@ class QueueService:
         }
         if not confirmations:
             raise InputError("nothing confirmed yet", hint_zh="本批次还没有已确认的报告，没有可导出的内容")
-        target = Path(out_dir) if out_dir is not None else Path(tempfile.mkdtemp(prefix="nianbao-confirmed-"))
-        paths, jsonl = write_confirmed(target, confirmed_lines(queue.lines, confirmations))
+        lines = confirmed_lines(queue.lines, confirmations)
+        if out_dir is not None:
+            paths, jsonl = write_confirmed(Path(out_dir), lines)
+            return export_file(paths, jsonl, fmt)
+        # for download: a private folder (0700, files 0600) removed after an hour or at exit, as the
+        # review screen's exports (ReviewService.export)
+        target = self.review.exports.new_dir()
+        paths, jsonl = write_confirmed(target, lines)
+        self.review.exports.seal(target)
         return export_file(paths, jsonl, fmt)

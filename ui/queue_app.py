@@ -12,7 +12,7 @@ from ui.render import render_edits
 from ui.queue import QueueService
 from ui.service import ReviewSession, zh_error
 from ui.views import review_view, status_html
-from ui.wiring import Components, action_box, bind, parse_action
+from ui.wiring import Components, action_box, bind, bind_reviewer, parse_action
 from ui.cell_edit import FOCUS_SCRIPT, QUEUE_ACTION_ID
 
 QUEUE_VIEW: tuple[str, ...] = ("batch", "queue_progress", "queue_list", "queue_status", "clean_keys", "bulk_btn")
@@ -206,10 +206,13 @@ def wire(gr: Any, app: Any, qs: QueueService, c: Components) -> None:
     c["queue_action"].change(bind(c, on_queue_action, qs), [c["batch"], c["queue_action"]], open_outputs,
                              trigger_mode="always_last").then(None, js=FOCUS_SCRIPT)
     c["open_next_btn"].click(bind(c, on_open_next, qs), [c["batch"]], open_outputs)
-    c["confirm_next_btn"].click(bind(c, on_confirm_next, qs), [c["session"], c["reviewer"], c["batch"]],
-                                open_outputs).then(None, js=FOCUS_SCRIPT)
-    c["bulk_btn"].click(bind(c, on_bulk_confirm, qs), [c["batch"], c["reviewer"], c["queue_reviewer"], c["clean_keys"]],
-                        queue_outputs)
+    # who confirms: the logged-in user when the UI has a login, else the name typed (ui.access.reviewer_name)
+    next_inputs = [c["session"], c["reviewer"], c["batch"]]
+    c["confirm_next_btn"].click(bind_reviewer(c, on_confirm_next, qs, n_inputs=len(next_inputs), reviewer_inputs=(1,)),
+                                next_inputs, open_outputs).then(None, js=FOCUS_SCRIPT)
+    bulk_inputs = [c["batch"], c["reviewer"], c["queue_reviewer"], c["clean_keys"]]
+    c["bulk_btn"].click(bind_reviewer(c, on_bulk_confirm, qs, n_inputs=len(bulk_inputs), reviewer_inputs=(1, 2)),
+                        bulk_inputs, queue_outputs)
     c["queue_export_btn"].click(bind(c, on_export, qs), [c["batch"], c["queue_export_format"]],
                                 [c["queue_export_file"], c["queue_status"]])
     # one reviewer name for both screens (setting the other to an equal value is no change, so it stops there)

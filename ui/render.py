@@ -378,11 +378,10 @@ def _evidence_line(path: str, report: Report, evidence: dict[str, Evidence], sou
         bits.append(f"来源：{esc({'human': '人工修改', 'template': '模板读取', 'llm': '大模型'}.get(ev.reader, ev.reader))}")
     if ev is not None and ev.note:
         bits.append(esc(ev.note))
-    alternatives = getattr(ev, "alternatives", None) if ev is not None else None
-    if alternatives:
-        # readings the source also allows (a glued run that splits several ways)
+    if ev is not None and ev.alternatives:
+        # readings the source also allows at this place (a glued run that splits several ways); None: blank
         bits.append('<span class="nb-alternatives">其他可能的读法：'
-                    + "、".join(f"<b>{esc(a)}</b>" for a in alternatives) + "</span>")
+                    + "、".join(f"<b>{esc('空' if a is None else a)}</b>" for a in ev.alternatives) + "</span>")
     return "；".join(bits) + _context(source_text, ev)
 
 

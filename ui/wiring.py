@@ -8,9 +8,12 @@ an ``gr.HTML`` table.
 
 from __future__ import annotations
 
+import inspect
 import json
 from collections.abc import Callable, Iterable, Mapping
 from typing import Any
+
+from ui.access import reviewer_name
 
 Handler = Callable[..., Mapping[str, Any]]
 
@@ -29,6 +32,31 @@ def bind(components: Components, handler: Handler, *bound: Any) -> Callable[...,
         out = handler(*bound, *inputs)
         return {components[name]: value for name, value in out.items()}
 
+    run.__name__ = getattr(handler, "__name__", "handler")
+    return run
+
+
+def bind_reviewer(components: Components, handler: Handler, *bound: Any, n_inputs: int,
+                  reviewer_inputs: tuple[int, ...]) -> Callable[..., dict[Any, Any]]:
+    """``bind`` for a handler that records who did something: Gradio also passes the request, and each
+    of the ``n_inputs`` inputs at ``reviewer_inputs`` (a 审核人 box) becomes the logged-in user when the UI
+    has a login (``ui.access.reviewer_name``), so a typed name cannot stand for another account."""
+    import gradio as gr
+
+    def run(*args: Any) -> dict[Any, Any]:
+        *inputs, request = args
+        for i in reviewer_inputs:
+            inputs[i] = reviewer_name(request, inputs[i])
+        out = handler(*bound, *inputs)
+        return {components[name]: value for name, value in out.items()}
+
+    # Gradio passes the request to a positional parameter annotated gr.Request (after the inputs), and
+    # it counts inputs by positional parameters: ``*args`` would hide both, so the signature is spelled out.
+    positional = inspect.Parameter.POSITIONAL_ONLY
+    params = [inspect.Parameter(f"input_{i}", positional) for i in range(n_inputs)]
+    params.append(inspect.Parameter("request", positional, annotation=gr.Request))
+    run.__signature__ = inspect.Signature(params)  # type: ignore[attr-defined]
+    run.__annotations__ = {"request": gr.Request}
     run.__name__ = getattr(handler, "__name__", "handler")
     return run
 

@@ -8,9 +8,6 @@ varies between runs (timings, timestamps) goes into these files.
 
 from __future__ import annotations
 
-import csv
-import os
-import tempfile
 import json
 from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass, field
@@ -19,6 +16,7 @@ from typing import Any
 
 from pydantic import ValidationError
 
+from extractor.atomic_file import write_atomically
 from extractor.batch.store import (
     STATUS_DUPLICATE,
     STATUS_FAILED,
@@ -28,6 +26,7 @@ from extractor.batch.store import (
 )
 from extractor.findings import Finding, doubted_cells_of_json
 from extractor.schema import report_from_record
+from extractor.spreadsheet import Sheet, write_csv, write_xlsx
 from extractor.year_checks import YearReport, year_to_year
 
 
@@ -122,11 +121,16 @@ class BatchSummary:
     clean: int = 0  # read, and no finding of severity error
     with_report_errors: int = 0
     needing_review: int = 0  # read, with extraction doubts
-    failed: int = 0
-    not_a_report: int = 0
-    duplicates: int = 0
+    failed: int = 0  # paths not read for an error, copies of such a file included
+    not_a_report: int = 0  # paths whose text is not a report, copies included
+    duplicates: int = 0  # paths whose bytes equal another path's (of any status)
     year_to_year: int = 0  # reports whose numbers do not continue the same agency's year before (R-Y1/R-Y2)
-    failures: list[tuple[str, str, str]] = field(default_factory=list)  # (path, status, error)
+    failures: list[tuple[str, str, str]] = field(default_factory=list)  # (path, status, error), copies included
+
+    @property
+    def not_read(self) -> int:
+        """Every path that yielded no report: the number a reader of the summary looks for."""
+        return self.failed + self.not_a_report
 
 
 @dataclass
@@ -162,6 +166,20 @@ def latest_by_path(records: Iterable[Record]) -> dict[str, Record]:
     return latest
 
 
+def _count_copy_not_read(summary: BatchSummary, dup: Record, target: Record) -> None:
+    """A byte-identical copy of a file that could not be read was not read either: it counts, and is
+    listed, with the file it copies (15 inputs not read must not show as 8 failures and 7 duplicates)."""
+    status = target.get("status")
+    if status not in (STATUS_FAILED, STATUS_NOT_A_REPORT):
+        return
+    if status == STATUS_FAILED:
+        summary.failed += 1
+    else:
+        summary.not_a_report += 1
+    error = f"与 {target.get('source_path')} 内容相同：{target.get('error') or ''}"
+    summary.failures.append((str(dup["source_path"]), str(status), error))
+
+
 def build_tables(records: Iterable[Record]) -> ExportTables:
     latest = latest_by_path(records)
     summary = BatchSummary(files=len(latest))
@@ -177,6 +195,7 @@ def build_tables(records: Iterable[Record]) -> ExportTables:
         target = primaries.get(dup.get("duplicate_of") or "")
         if target is not None and target.get("source_sha256") == dup.get("source_sha256"):
             target["_duplicate_paths"].append(dup["source_path"])
+            _count_copy_not_read(summary, dup, target)
         else:
             # its twin's line was superseded (the file changed since): keep the path visible
             orphan = dict(dup, _duplicate_paths=[])
@@ -224,63 +243,12 @@ def finding_rows(reports: list[Record], year_findings: dict[str, list[Finding]] 
     return rows
 
 
-def _atomic_write(target: Path, write: Callable[[Path], None]) -> None:
-    # Write beside the target and rename: an interrupted export never leaves a half file.
-    fd, tmp = tempfile.mkstemp(prefix=f".{target.name}.", suffix=".tmp", dir=target.parent)
-    os.close(fd)
-    tmp_path = Path(tmp)
-    try:
-        write(tmp_path)
-        # mkstemp makes the file private (0600); exports are ordinary files, readable as umask allows
-        umask = os.umask(0)
-        os.umask(umask)
-        os.chmod(tmp_path, 0o666 & ~umask)
-        os.replace(tmp_path, target)
-    finally:
-        if tmp_path.exists():
-            tmp_path.unlink()
-
-
-def _write_csv(target: Path, headers: Iterable[str], rows: list[list[Value]]) -> None:
-    def write(tmp: Path) -> None:
-        # UTF-8 with BOM: Excel otherwise opens Chinese text as mojibake.
-        with open(tmp, "w", encoding="utf-8-sig", newline="") as fh:
-            writer = csv.writer(fh)
-            writer.writerow(list(headers))
-            writer.writerows([["" if v is None else v for v in row] for row in rows])
-
-    _atomic_write(target, write)
-
-
-def _xlsx_value(value: Value) -> Value:
-    if isinstance(value, str):
-        from openpyxl.cell.cell import ILLEGAL_CHARACTERS_RE
-
-        # openpyxl refuses control characters, and a leading "=" would become a live formula.
-        value = ILLEGAL_CHARACTERS_RE.sub("\ufffd", value)
-        if value.startswith("="):
-            value = "'" + value
-    return value
-
-
 def _write_xlsx(target: Path, report_table: list[list[Value]], finding_table: list[list[Value]],
                 columns: Sequence[Column] = REPORT_COLUMNS) -> None:
-    from openpyxl import Workbook
-
-    def write(tmp: Path) -> None:
-        wb = Workbook(write_only=True)
-        for title, headers, rows in (
-            ("报告 reports", [h for h, _ in columns], report_table),
-            ("发现 findings", list(FINDING_HEADERS), finding_table),
-        ):
-            ws = wb.create_sheet(title)
-            ws.freeze_panes = "A2"
-            ws.append(headers)
-            for row in rows:
-                ws.append([_xlsx_value(v) for v in row])
-        wb.save(tmp)
-
-    _atomic_write(target, write)
+    write_xlsx(target, [
+        Sheet("报告 reports", [h for h, _ in columns], report_table),
+        Sheet("发现 findings", list(FINDING_HEADERS), finding_table),
+    ])
 
 
 @dataclass
@@ -302,8 +270,8 @@ def write_tables(paths: ExportPaths, tables: ExportTables, columns: Sequence[Col
     (the review queue's export adds who confirmed, when and how many cells changed)."""
     reports = report_rows(tables.reports, columns)
     findings = finding_rows(tables.reports, tables.year_findings)
-    _write_csv(paths.reports_csv, [h for h, _ in columns], reports)
-    _write_csv(paths.findings_csv, FINDING_HEADERS, findings)
+    write_csv(paths.reports_csv, [h for h, _ in columns], reports)
+    write_csv(paths.findings_csv, FINDING_HEADERS, findings)
     _write_xlsx(paths.reports_xlsx, reports, findings, columns)
 
 
@@ -314,4 +282,4 @@ def write_jsonl(target: Path, records: Iterable[Record]) -> None:
     def write(tmp: Path) -> None:
         tmp.write_text("".join(lines), encoding="utf-8")
 
-    _atomic_write(target, write)
+    write_atomically(target, write)

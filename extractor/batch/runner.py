@@ -25,7 +25,9 @@ from typing import Any, Protocol
 
 from extractor.config import RunConfig
 from extractor.errors import ConfigError, InputError, LLMError, ModelUnavailableError, NianbaoError, NotAReportError
+from extractor.ingest.regular_file import UnreadableNowError
 from extractor.schema import Report
+from extractor.time_budget import FileTimeoutError, WorkerDiedError, WorkerPool, run_within_budget
 
 from extractor.batch.store import (
     RESULTS_NAME,
@@ -104,11 +106,13 @@ def default_jobs(config: RunConfig) -> int:
 
 
 def sha256_file(path: Path) -> str:
-    digest = hashlib.sha256()
-    with open(path, "rb") as fh:
-        for chunk in iter(lambda: fh.read(1 << 20), b""):
-            digest.update(chunk)
-    return digest.hexdigest()
+    """The file's SHA-256; InputError for what the loader would refuse anyway before reading a byte
+    of it (a pipe, a device, a symlink loop: hashing those would block or never end; a file over
+    the size limit)."""
+    from extractor.ingest.limits import current_limits
+    from extractor.ingest.regular_file import hash_regular
+
+    return hash_regular(path, current_limits().max_bytes, hashlib.sha256())
 
 
 def _now() -> str:
@@ -245,7 +249,8 @@ class BatchOutcome:
 
 class BatchRunner:
     def __init__(self, files: list[Path], out_dir: Path, config: RunConfig, *, jobs: int = 1,
-                 resume: bool = False, retry_failed: bool = False, progress: BatchProgress | None = None) -> None:
+                 resume: bool = False, retry_failed: bool = False, progress: BatchProgress | None = None,
+                 time_budget_s: float | None = None) -> None:
         self.files = files
         self.out_dir = out_dir
         self.config = config
@@ -256,8 +261,21 @@ class BatchRunner:
         self.progress: BatchProgress = progress or _NoProgress()
         self._stop = threading.Event()
         self.results_path = out_dir / RESULTS_NAME
-        # the worker; replaceable so orchestration tests can inject faults without a pipeline
+        self._pool: WorkerPool | None = None
+        # the worker; replaceable so orchestration tests can inject faults without a pipeline (with a
+        # time budget it runs in a worker process, so it must then be a module-level function)
         self.process: Callable[[Path, str, RunConfig, BatchSettings], Record] = process_file
+        # seconds a file may take (time_budget.py); None: read in this process's worker threads, unbounded
+        self.time_budget_s = time_budget_s
+
+    def _read(self, path: Path, sha: str) -> Record:
+        """One file's line, within the time budget: a file that overruns it (or kills its worker) is a
+        failed line like any unreadable file, and the batch goes on."""
+        try:
+            return run_within_budget(self.process, path, sha, self.config, self.settings,
+                                     budget_s=self.time_budget_s, pool=self._pool)
+        except (FileTimeoutError, WorkerDiedError) as exc:
+            return failed_record(path, sha, self.settings, exc)
 
     def request_stop(self) -> None:
         """Admit no new file; the files already being read finish and are written."""
@@ -294,10 +312,9 @@ class BatchRunner:
         def admit(path: Path) -> None:
             try:
                 sha = sha256_file(path)
-            except OSError as exc:
-                # vanished or unreadable right now: recorded, and retried by a resume
-                error = InputError(f"cannot read {path}: {exc.strerror or exc}", hint_zh="无法读取文件")
-                write(failed_record(path, None, self.settings, error, retryable=True), path)
+            except InputError as exc:
+                # vanished or unreadable right now: retried by a resume; a pipe, device or loop: not
+                write(failed_record(path, None, self.settings, exc, retryable=isinstance(exc, UnreadableNowError)), path)
                 return
             spath = str(path)
             if index.is_settled(spath, sha, key):
@@ -313,7 +330,7 @@ class BatchRunner:
                     write(duplicate_record(path, sha, self.settings, primary), path)
                 return
             primary_this_run[sha] = spath
-            future = executor.submit(self.process, path, sha, self.config, self.settings)
+            future = executor.submit(self._read, path, sha)
             in_flight[future] = (path, sha)
 
         def finish(future: Future[Record]) -> None:
@@ -335,6 +352,9 @@ class BatchRunner:
                 write(duplicate_record(twin, sha, self.settings, str(path)), twin)
 
         self.progress.start(len(self.files))
+        if self.time_budget_s is not None:
+            # one worker process per job slot, kept for the whole run, closed at its end
+            self._pool = WorkerPool(keep=self.jobs)
         executor = ThreadPoolExecutor(max_workers=self.jobs, thread_name_prefix="nianbao-batch")
         pending: Iterator[Path] = iter(self.files)
         exhausted = False
@@ -354,6 +374,9 @@ class BatchRunner:
         finally:
             executor.shutdown(wait=True, cancel_futures=True)
             store.close()
+            if self._pool is not None:
+                self._pool.close()
+                self._pool = None
         outcome.interrupted = self._stop.is_set() and outcome.fatal is None and not exhausted
         outcome.seconds = time.perf_counter() - started
         return outcome

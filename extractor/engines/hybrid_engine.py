@@ -44,14 +44,15 @@ def _doubtful_cells(
     template: Literal["2019", "2021"],
     single: bool,
 ) -> list[str]:
-    """Cells the template reader could not prove: unsupported/mismatched, doubted by the reader itself,
-    or missing because their row or section was not found."""
+    """Cells an answer could settle: missing because their row or section was not found, or unsupported
+    where the source shows no reading of their place. Not a value the text admits among others (a glued
+    run that cuts several ways): no model can read digits that are not there."""
     present = dict(iter_cells(report))
     doubtful: dict[str, None] = {}
     for path, _value in iter_cells(empty_report(template, single)):
         if path not in present:
             doubtful[path] = None
-        elif (ev := evidence.get(path)) is not None and ev.status in BAD_STATUSES:
+        elif (ev := evidence.get(path)) is not None and ev.status in BAD_STATUSES and not ev.undecided:
             doubtful[path] = None
     for finding in reader_findings:
         if finding.attribution == "extraction":

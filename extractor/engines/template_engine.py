@@ -6,7 +6,9 @@ import time
 
 from extractor.engines.base import ReaderOutput
 from extractor.normalize import NormalizedText
-from extractor.reader.template_reader import build_report, locate
+from extractor.reader.template_reader import build_report
+from extractor.readings.source import admit
+from extractor.schema import iter_cells
 from extractor.sections import DocumentLayout
 
 
@@ -15,8 +17,8 @@ class TemplateEngine:
 
     def read(self, source: NormalizedText, layout: DocumentLayout, config: object) -> ReaderOutput:
         t0 = time.perf_counter()
-        smap = locate(source, layout)
-        report = build_report(smap, layout)
-        producers = {path: "template" for path in smap.cells}
-        return ReaderOutput(report=report, findings=list(smap.findings), producers=producers,
+        readings = admit(source, layout)
+        report, findings = build_report(readings, layout)
+        producers = {path: "template" for path, _ in iter_cells(report)}
+        return ReaderOutput(report=report, findings=findings, producers=producers,
                             meta={"timings_s": {"template_read": time.perf_counter() - t0}})

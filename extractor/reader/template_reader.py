@@ -1,125 +1,178 @@
-"""The deterministic template reader: locate every cell of tables 二, 三 and 四 and build a Report.
+"""The deterministic template reader: one of the readings the source admits, chosen by preference.
 
-``locate`` is also grounding's oracle: it says what the source prints at each cell's place, so a
-report from any reader (LLM, person) can be compared cell by cell with the source.
+``extractor.readings.admit`` works out every reading of each row; where the text decides, there is one.
+Where it does not (a glued run that cuts several ways), this reader picks one by soft preferences — a
+combination that satisfies the table's equations, a figure the prose repeats, made == published, a change
+of 0 — and outputs it. Preferences never prove anything: grounding marks every such cell unsupported and
+lists the other values the text admits.
 """
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
+import re
+from functools import lru_cache
 
 from extractor.findings import Finding
-from extractor.normalize import NormalizedText
-from extractor.reader.cells import LocatedCell
-from extractor.reader.tables import read_table2, read_table3, read_table4
+from extractor.readings.rows import CellOption, Reading, RowReadings
+from extractor.readings.source import SourceReadings
 from extractor.schema import (
     ActiveDisclosure2019,
     ActiveDisclosure2021,
+    CellValue,
     Report,
     ReviewLitigation,
     set_cell,
 )
 from extractor.sections import DocumentLayout
-from extractor.template_spec import ACTIVE_ROWS, application_row_keys
+from extractor.template_spec import ACTIVE_ROWS, application_row_keys, cell_label
 
 
-@dataclass
-class SourceMap:
-    """What the source prints at each cell's place (normalized offsets)."""
-
-    cells: dict[str, LocatedCell] = field(default_factory=dict)
-    template: str | None = None
-    single_other_row: bool = False
-    findings: list[Finding] = field(default_factory=list)
-    tables_found: dict[int, bool] = field(default_factory=dict)
-    rows_missing: list[str] = field(default_factory=list)
-    row_tokens: dict[str, list[tuple[int | str, int, int]]] = field(default_factory=dict)
-
-
-def _prose(layout: DocumentLayout) -> str:
+def prose_of(layout: DocumentLayout) -> str:
     parts = [layout.section_text(n) for n in (1, 5, 6)]
     return "\n".join(p for p in parts if p) or layout.text[:4000]
 
 
-_CACHE: dict[tuple[str, str], SourceMap] = {}
-_CACHE_SIZE = 64
+@lru_cache(maxsize=256)
+def _prose_numbers(prose: str, keywords: tuple[str, ...]) -> frozenset[int]:
+    found: set[int] = set()
+    for kw in keywords:
+        for m in re.finditer(rf"{kw}[^。;,，；\d]{{0,12}}?(\d+)\s*[件条项个]", prose):
+            found.add(int(m.group(1)))
+    return frozenset(found)
 
 
-def locate(norm: NormalizedText, layout: DocumentLayout, template: str | None = None) -> SourceMap:
-    """The source map of a normalized text; cached, since the engine and grounding both ask for it."""
-    tmpl = template or layout.template or _template_from_year(layout.year)
-    key = (norm.text, tmpl)
-    smap = _CACHE.get(key)
-    if smap is None:
-        smap = _locate(norm.text, tmpl, layout)
-        if len(_CACHE) >= _CACHE_SIZE:
-            _CACHE.pop(next(iter(_CACHE)))
-        _CACHE[key] = smap
-    return smap
+_PROSE_KEYS: dict[str, tuple[str, ...]] = {
+    "issued": ("制发", "制定", "出台", "印发"),
+    "repealed": ("废止",),
+    "in_force": ("现行有效",),
+    "made": ("制作", "制定"),
+    "published": ("公开",),
+    "decisions": ("行政许可", "行政处罚", "行政强制", "决定"),
+}
 
 
-def clear_cache() -> None:
-    _CACHE.clear()
+def _preference(reading: Reading, fields: list[str], prose: str) -> tuple[int, int, int]:
+    """Higher is preferred: prose figures and plausibility, then fewer hidden blanks, then balanced lengths."""
+    score = 0
+    d = {f: o.value for f, o in zip(fields, reading)}
+    for fk, v in d.items():
+        if isinstance(v, int) and v in _prose_numbers(prose, _PROSE_KEYS.get(fk, ())):
+            score += 3
+    ints = {k: v for k, v in d.items() if isinstance(v, int)}
+    if {"issued", "repealed", "in_force"} <= ints.keys() and ints["in_force"] >= ints["issued"] - ints["repealed"]:
+        score += 1
+    if {"made", "published"} <= ints.keys() and ints["made"] == ints["published"]:
+        score += 1  # newly made documents are normally the ones newly published
+    if ints.get("change") == 0:
+        score += 1  # most item counts do not change from one year to the next
+    lengths = [len(str(o.value)) for o in reading if o.value is not None]
+    balance = (max(lengths) - min(lengths)) if lengths else 0
+    return score, -sum(o.hidden for o in reading), -balance
 
 
-def _template_from_year(year: int | None) -> str:
-    return "2019" if year is not None and year <= 2020 else "2021"
+def choose(readings: SourceReadings, row: str, prose: str) -> list[CellOption] | None:
+    """The reading this reader outputs for a row (None: the row has no place or no reading)."""
+    rr: RowReadings | None = readings.rows.get(row)
+    if rr is None or rr.empty:
+        return None
+    if row in readings.witness:
+        return list(readings.witness[row])
+    if rr.readings:
+        fields = [p.rsplit(".", 1)[-1] for p in rr.place.paths]
+        return list(max(rr.readings, key=lambda r: _preference(r, fields, prose)))
+    return [opts[0] for opts in rr.options]
 
 
-def _locate(text: str, template: str, layout: DocumentLayout) -> SourceMap:
-    smap = SourceMap(template=template)
-    whole = (0, len(text))
-    if 2 in layout.sections:
-        t2 = read_table2(text, layout.sections[2], template, _prose(layout))
-        smap.cells.update(t2.cells)
-        smap.row_tokens.update(t2.row_tokens)
-        smap.findings.extend(t2.findings)
-        smap.tables_found[2] = t2.found
-        smap.rows_missing += [f"active_disclosure.{k}" for k in t2.rows_missing]
-    span3 = layout.sections.get(3, whole)
-    t3, single = read_table3(text, span3)
-    smap.single_other_row = single
-    smap.cells.update(t3.cells)
-    smap.row_tokens.update(t3.row_tokens)
-    smap.findings.extend(t3.findings)
-    smap.tables_found[3] = t3.found
-    smap.rows_missing += [f"applications.{k}" for k in t3.rows_missing]
-    span4 = layout.sections.get(4)
-    if span4 is not None:
-        t4 = read_table4(text, span4)
-        smap.cells.update(t4.cells)
-        smap.row_tokens.update(t4.row_tokens)
-        smap.findings.extend(t4.findings)
-        smap.tables_found[4] = t4.found
-    else:
-        smap.tables_found[4] = False
-    return smap
+def _cell(option: CellOption) -> CellValue:
+    v = option.value
+    return v if isinstance(v, (int, str)) or v is None else None
 
 
-def build_report(smap: SourceMap, layout: DocumentLayout) -> Report:
-    """A Report holding exactly what the source map located; unread rows and tables stay null."""
-    template = smap.template or "2021"
+def _settle_zero(readings: SourceReadings, path: str, value: CellValue) -> CellValue:
+    """0 where every reading gives the cell 0 or a blank (they count alike, so 0 is proven; null is not)."""
+    cell = readings.cells.get(path)
+    if value is None and cell is not None and cell.options and all(o.value in (None, 0) for o in cell.options) \
+            and any(o.value == 0 for o in cell.options):
+        return 0
+    return value
+
+
+def build_report(readings: SourceReadings, layout: DocumentLayout) -> tuple[Report, list[Finding]]:
+    """A Report holding one admitted reading of every row the source prints; unread rows stay null."""
+    template = readings.template
+    prose = prose_of(layout)
     report = Report(agency=layout.agency, year=layout.year, template=template)  # type: ignore[arg-type]
-    if smap.tables_found.get(2):
+    findings: list[Finding] = []
+    if readings.table_found(2):
         ad_cls = ActiveDisclosure2021 if template == "2021" else ActiveDisclosure2019
         report.active_disclosure = ad_cls()
         for row_key, _label, fields in ACTIVE_ROWS[template]:
-            for fkey, _fl, _kind in fields:
-                path = f"active_disclosure.{row_key}.{fkey}"
-                cell = smap.cells.get(path)
-                if cell is not None:
-                    set_cell(report, path, cell.value)
-    if smap.tables_found.get(3):
+            picked = choose(readings, f"active_disclosure.{row_key}", prose)
+            if picked is None:
+                continue
+            value_fields = [f for f in fields if f[2] != "unit"]
+            for (fkey, _fl, kind), option in zip(value_fields, picked):
+                value = _settle_zero(readings, f"active_disclosure.{row_key}.{fkey}", _cell(option))
+                if kind == "decimal" and isinstance(value, int):
+                    value = str(value)
+                set_cell(report, f"active_disclosure.{row_key}.{fkey}", value)
+                if any(f[2] == "unit" for f in fields) and fkey == "amount":
+                    set_cell(report, f"active_disclosure.{row_key}.amount_unit", option.unit)
+    if readings.table_found(3):
         apps: dict[str, list[int | None] | None] = {}
-        for key in application_row_keys(smap.single_other_row):
-            row = [smap.cells.get(f"applications.{key}[{c}]") for c in range(7)]
-            apps[key] = None if all(c is None for c in row) else [
-                (c.value if c is not None and isinstance(c.value, int) else None) for c in row
-            ]
+        for key in application_row_keys(readings.single_other_row):
+            picked = choose(readings, f"applications.{key}", prose)
+            apps[key] = None if picked is None else [
+                _settle_zero(readings, f"applications.{key}[{c}]", v if isinstance(v := _cell(o), int) else None)
+                for c, o in enumerate(picked)]
         report.applications = apps
-    if smap.tables_found.get(4):
-        report.review_litigation = ReviewLitigation()
-        for path, cell in smap.cells.items():
-            if path.startswith("review_litigation."):
-                set_cell(report, path, cell.value if isinstance(cell.value, int) or cell.value is None else None)
-    return report
+        findings += _orphan_findings(readings, apps)
+    if readings.table_found(4):
+        picked = choose(readings, "review_litigation", prose)
+        if picked is not None:
+            report.review_litigation = ReviewLitigation()
+            place = readings.rows["review_litigation"].place
+            for path, option in zip(place.paths, picked):
+                value = _settle_zero(readings, path, _cell(option))
+                set_cell(report, path, value if isinstance(value, int) or value is None else None)
+    for rr in readings.rows.values():
+        if rr.place.extra:
+            findings.append(Finding(
+                rule="READ", authority="heuristic", severity="info", attribution="report", cells=list(rr.place.paths),
+                message=f"{_row_name(rr.place.paths[0])} 一行印有多余的单元格「{' '.join(rr.place.extra)}」，未读入"))
+    return report, findings
+
+
+def _row_name(path: str) -> str:
+    label = cell_label(path)
+    return label.split("（")[0].split("·")[0] if not label.startswith("（") else label.split("）")[0] + "）" + label.split("）")[1].split("（")[0]
+
+
+def _orphan_findings(readings: SourceReadings, apps: dict[str, list[int | None] | None]) -> list[Finding]:
+    """A lone number inside the table that no row took, where exactly one blank cell would balance its
+    row with it: say so (d011's displaced 「1」), but never move it into the cell."""
+    out: list[Finding] = []
+    for tok in readings.tables[3].orphans:
+        if not tok.raw.isdigit():
+            continue
+        value = int(tok.raw)
+        fits: list[str] = []
+        for key, row in apps.items():
+            if not row:
+                continue
+            for idx, cell in enumerate(row):
+                if cell is not None:
+                    continue
+                others = [v for j, v in enumerate(row) if j != idx]
+                if any(v is None for v in others):
+                    continue
+                ints = [int(v) for v in others if v is not None]
+                if (idx == 6 and sum(ints) == value) or (idx < 6 and ints[5] - sum(ints[:5]) == value):
+                    fits.append(f"applications.{key}[{idx}]")
+        if len(fits) == 1:
+            out.append(Finding(
+                rule="READ", authority="heuristic", severity="warning", attribution="extraction", cells=fits,
+                found=tok.raw,
+                message=f"表中单独印有「{tok.raw}」，未归入任何一行；{cell_label(fits[0])} 为空白，"
+                        f"填入该数则本行相加成立——可能是转换时错位，请核对原件"))
+    return out

@@ -16,7 +16,9 @@ LABEL_MASK = "\ue000"  # stands in for label characters, so digits inside labels
 
 TokenKind = Literal["num", "blank", "junk"]
 
-NUMBER_RE = re.compile(r"(?:(?:减|增|[+-])\s*)?\d+(?:\.\d+)?(?:\s*万?元)?")
+# a number as tables print it: a sign where a change can be negative, a decimal amount, 元/万元, or a count's
+# measure word (「2笔」)
+NUMBER_RE = re.compile(r"(?:(?:减|增|[+-])\s*)?\d+(?:\.\d+)?(?:\s*万?元|[笔件个项次条])?")
 _CJK_RE = re.compile(r"[\u4e00-\u9fff\ue000]")
 _SEPARATOR_LINE_RE = re.compile(r"^[\s|:\-]*$")
 _RUN_GAP_RE = re.compile(r"^[ \t]*$")
@@ -44,6 +46,7 @@ class Group:
     structured: bool  # came from a pipe/tab row, so blank cells are real cells
     trailing_blanks: int = 0  # blank cells cut off the end of a structured row
     label_row: int | None = None  # index of the row whose label stands right before this group
+    label_certain: bool = False  # that label stands on the group's line or right before it (not floating)
     prev_anchor_row: int | None = None
     merged_lines: int = 1
     single_cell_line: bool = False  # one number alone on its line: may continue a one-cell-per-line row
@@ -106,9 +109,12 @@ def _structured_line(text: str, start: int, end: int, line_no: int) -> list[Grou
         if i == end or text[i] in "|\t":
             cells.append((cell_start, i))
             cell_start = i + 1
-    line = text[start:end]
-    if line.lstrip().startswith("|") and cells and not text[cells[0][0] : cells[0][1]].strip():
-        cells = cells[1:]  # markdown's leading pipe
+    line = text[text.rfind("\n", 0, start) + 1 : end]  # the whole line, even when the region starts inside it
+    if line.lstrip().startswith("|"):  # a markdown row: its leading and closing pipes delimit no cells
+        if cells and not text[cells[0][0] : cells[0][1]].strip():
+            cells = cells[1:]
+        if line.rstrip().endswith("|") and cells and not text[cells[-1][0] : cells[-1][1]].strip():
+            cells = cells[:-1]  # 「| 规章 | 22 | 235 |」 prints two cells, not two and a blank
     label_idx = -1
     for idx, (s, e) in enumerate(cells):
         content = text[s:e]

@@ -1,4 +1,5 @@
-"""Render a gold canonical report into the files people download: an HTML page, a Word .docx and a PDF.
+"""A canonical report laid out as the national template prints it, and rendered into the files people
+download: an HTML page, a Word .docx and a PDF (the text flattenings are in ``evals.synth.flatten``).
 
 The document is laid out as the national template prints it (template_spec labels, the merged
 header cells, rowspan group labels such as 「（三）不予公开」), so reading it back exercises the same
@@ -136,27 +137,46 @@ def _review_table(gold: dict[str, Any]) -> Table:
     ])
 
 
-def report_blocks(gold: dict[str, Any]) -> list[Block]:
+@dataclass(frozen=True)
+class Prose:
+    """The report's running text. ``after_2``/``after_3`` follow tables 二 and 三 before the next heading
+    (glued crawls run them straight into the table's last cell: 「…继续办理20000022025年，我局…」)."""
+
+    overview: str = "本机关坚持以公开为常态、不公开为例外，认真做好主动公开、依申请公开和政府信息管理工作。"
+    after_2: str | None = None
+    after_3: str | None = None
+    problems: str = "政策解读的形式还不够丰富，下一步将进一步加强解读工作。"
+    other: str = "无。"
+
+
+def report_blocks(gold: dict[str, Any], prose: Prose | None = None) -> list[Block]:
     """The whole report as paragraphs and tables, in print order."""
+    prose = prose or Prose()
     year = gold["year"]
     agency = gold["agency"] or ""
     title = f"{agency}{year}年政府信息公开工作年度报告" if agency else f"{year}年度政府信息公开工作年度报告"
-    return [
+    blocks: list[Block] = [
         Para(title, heading=True),
         Para(f"本年度报告根据《中华人民共和国政府信息公开条例》要求编制，所列数据统计期限为{year}年1月1日到12月31日。"),
         Para("一、总体情况", heading=True),
-        Para("本机关坚持以公开为常态、不公开为例外，认真做好主动公开、依申请公开和政府信息管理工作。"),
+        Para(prose.overview),
         Para("二、主动公开政府信息情况", heading=True),
         _active_table(gold),
-        Para("三、收到和处理政府信息公开申请情况", heading=True),
-        _applications_table(gold),
+    ]
+    if prose.after_2:
+        blocks.append(Para(prose.after_2))
+    blocks += [Para("三、收到和处理政府信息公开申请情况", heading=True), _applications_table(gold)]
+    if prose.after_3:
+        blocks.append(Para(prose.after_3))
+    blocks += [
         Para("四、政府信息公开行政复议、行政诉讼情况", heading=True),
         _review_table(gold),
         Para("五、存在的主要问题及改进情况", heading=True),
-        Para("政策解读的形式还不够丰富，下一步将进一步加强解读工作。"),
+        Para(prose.problems),
         Para("六、其他需要报告的事项", heading=True),
-        Para("无。"),
+        Para(prose.other),
     ]
+    return blocks
 
 
 def place(rows: list[list[SpanCell]]) -> tuple[list[tuple[int, int, SpanCell]], int]:
@@ -301,8 +321,8 @@ def to_pdf(blocks: list[Block]) -> bytes:
     return buf.getvalue()
 
 
-def render(gold: dict[str, Any], fmt: str) -> bytes:
-    blocks = report_blocks(gold)
+def render(gold: dict[str, Any], fmt: str, prose: Prose | None = None) -> bytes:
+    blocks = report_blocks(gold, prose)
     if fmt == "html":
         return to_html(blocks)
     if fmt == "html-gb":

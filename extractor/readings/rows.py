@@ -1,0 +1,311 @@
+"""Every reading of one printed row: dynamic programming over its characters.
+
+A *reading* assigns the row's printed characters to its cells in order: a cell slot is exactly one cell, a
+glued run is cut into one or more cells by the number grammar, and where the row may leave cells blank
+without printing anything (``RowPlace.missing``) a cell may take no characters — a blank, or where a
+converter lost the cell, an unknown value. Among all readings,
+the row *admits* those that break the fewest of the row's own equations (R3.3: the 总计 cell is the sum of
+the six before it; R4.1 per group of table 四), and among those the ones that leave the fewest hidden
+blanks (a blank prints nothing, so a reading that hides a blank where the printed characters fill the
+cells invents it).
+
+The DP runs over states (position in the row, cell index, running sum of the current equation), so its
+cost grows with the row's length and the size of its numbers, never with the number of ways to cut it
+(a row of 80 glued digits splits ~10^9 ways). A row whose DP would exceed ``MAX_EDGES`` is read
+without its equations and without the preference for fewer blanks: every grammatical reading is admitted,
+which can only leave more cells undecided, never prove a wrong one.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterator, Sequence
+from dataclasses import dataclass, field
+
+from extractor.equations import Equation
+from extractor.reader.places import RowPlace
+from extractor.readings.grammar import LOST, ColumnKind, SourceValue, Unreadable, column_kind, run_cell, slot_cell
+
+MAX_EDGES = 60_000  # a realistic row (≤ ~25 digits, counts below 10^5) needs a few thousand
+MAX_READINGS = 2_000
+# No cell of these tables prints more characters than this (counts, amounts with decimals and 万元); it keeps
+# the reading of a pathological run linear in its length.
+MAX_CELL_CHARS = 20
+_BLANK = 1  # cost of a hidden blank
+_BROKEN = 1_000  # cost of a broken equation: always worse than any number of hidden blanks
+
+
+@dataclass(frozen=True)
+class CellOption:
+    """One value a reading gives a cell, and where it is printed (normalized offsets)."""
+
+    value: SourceValue
+    unit: str | None
+    start: int
+    end: int
+    hidden: bool = False  # a blank the row does not print (its place is not shown)
+    run: bool = False  # cut from a glued run
+
+
+Reading = tuple[CellOption, ...]
+
+
+@dataclass
+class RowReadings:
+    place: RowPlace
+    options: list[list[CellOption]]  # per cell: the distinct values the admitted readings give it
+    readings: list[Reading] | None  # the admitted readings (distinct values), None when more than MAX_READINGS
+    broken: int = 0  # equations of the row every admitted reading breaks
+    hidden: int = 0  # hidden blanks of every admitted reading
+    exhausted: bool = False  # too many states: read without equations
+    uncertain: bool = False  # the row's place is not certain: options gather every place it may be at
+    notes: list[str] = field(default_factory=list)
+
+    @property
+    def empty(self) -> bool:
+        """No reading at all: the printed characters fit no cut into the row's cells."""
+        return not self.options or any(not o for o in self.options)
+
+    @property
+    def decided(self) -> bool:
+        return not self.empty and all(len(o) == 1 for o in self.options)
+
+
+# ---------------------------------------------------------------- equations of one row
+@dataclass(frozen=True)
+class _Role:
+    eq: int
+    first: bool  # the first part of its equation: the running sum starts here
+    target: bool
+
+
+def _roles(paths: Sequence[str], equations: Sequence[Equation]) -> list[_Role | None]:
+    """Each cell's role in the row's equations: parts run before their target, equations do not nest."""
+    index = {p: i for i, p in enumerate(paths)}
+    roles: list[_Role | None] = [None] * len(paths)
+    for e, eq in enumerate(equations):
+        parts = sorted(index[p] for p in eq.rhs)
+        target = index[eq.lhs[0]]
+        if len(eq.lhs) != 1 or not parts or parts != list(range(parts[0], parts[-1] + 1)) or target <= parts[-1]:
+            raise ValueError(f"row equation {eq.message} is not parts-then-total")
+        for i in parts:
+            roles[i] = _Role(e, i == parts[0], False)
+        roles[target] = _Role(e, False, True)
+    return roles
+
+
+_POISON = "poison"  # an unreadable or decimal operand: the equation cannot be evaluated
+Acc = int | str | None
+
+
+def _contribution(value: SourceValue) -> int | str:
+    if value is None:
+        return 0
+    if isinstance(value, int):
+        return value
+    return _POISON
+
+
+# ---------------------------------------------------------------- the DP
+Pos = tuple[int, int]  # (slot index, offset in the slot); (len(slots), 0) is the end
+State = tuple[Pos, Acc]
+
+
+@dataclass(frozen=True)
+class _Edge:
+    u: State
+    v: State
+    cost: int
+    option: CellOption
+
+
+class _Overflow(Exception):
+    pass
+
+
+def _moves(place: RowPlace, pos: Pos, kind: ColumnKind) -> Iterator[tuple[Pos, CellOption, int]]:
+    """Every way cell ``kind`` can be read from ``pos``: (next position, option, blank cost)."""
+    k, o = pos
+    slots = place.slots
+    if place.missing != "none":
+        if k < len(slots):
+            here = slots[k]
+            at = here.offsets[o] if o < len(here.offsets) else here.start
+        else:
+            at = place.end
+        value: SourceValue = LOST if place.missing == "lost" else None
+        yield pos, CellOption(value, None, at, at, hidden=True), _BLANK
+    if k >= len(slots):
+        return
+    slot = slots[k]
+    if slot.kind == "cell":
+        value, unit = slot_cell(slot.chars, kind)
+        yield (k + 1, 0), CellOption(value, unit, slot.start, slot.end), 0
+        return
+    text = slot.chars
+    for b in range(o + 1, min(len(text), o + MAX_CELL_CHARS) + 1):
+        parsed = run_cell(text[o:b], kind)
+        if parsed is None:
+            continue
+        s, e = slot.span(o, b)
+        nxt = (k + 1, 0) if b == len(text) else (k, b)
+        yield nxt, CellOption(parsed[0], parsed[1], s, e, run=True), 0
+
+
+def _step_acc(acc: Acc, role: _Role | None, value: SourceValue) -> tuple[Acc, int]:
+    """The running sum after a cell, and the cost of breaking an equation that this cell closes."""
+    if role is None:
+        return acc, 0
+    c = _contribution(value)
+    if role.target:
+        if acc == _POISON or c == _POISON or acc is None:
+            return None, 0
+        return None, (0 if acc == c else _BROKEN)
+    base: Acc = 0 if role.first else acc
+    if base == _POISON or c == _POISON or base is None:
+        return _POISON, 0
+    assert isinstance(base, int) and isinstance(c, int)
+    return base + c, 0
+
+
+def _solve(place: RowPlace, kinds: Sequence[ColumnKind], roles: Sequence[_Role | None], costed: bool,
+           budget: int | None) -> tuple[list[dict[State, int]], list[list[_Edge]]]:
+    n = len(place.paths)
+    start: State = ((0, 0), None)
+    layers: list[dict[State, int]] = [{start: 0}]
+    edges: list[list[_Edge]] = []
+    moves: dict[tuple[Pos, ColumnKind], list[tuple[Pos, CellOption, int]]] = {}
+    count = 0
+    for j in range(n):
+        nxt: dict[State, int] = {}
+        layer_edges: list[_Edge] = []
+        for u, cu in layers[j].items():
+            pos, acc = u
+            key = (pos, kinds[j])
+            here = moves.get(key)
+            if here is None:
+                here = moves[key] = list(_moves(place, pos, kinds[j]))
+            count += len(here)
+            if budget is not None and count > budget:
+                raise _Overflow
+            for npos, option, blank in here:
+                if costed:
+                    nacc, broke = _step_acc(acc, roles[j], option.value)
+                    cost = blank + broke
+                else:
+                    nacc, cost = None, 0
+                v: State = (npos, nacc)
+                layer_edges.append(_Edge(u, v, cost, option))
+                if cu + cost < nxt.get(v, 1 << 60):
+                    nxt[v] = cu + cost
+        layers.append(nxt)
+        edges.append(layer_edges)
+    return layers, edges
+
+
+def read_row(place: RowPlace, equations: Sequence[Equation] = ()) -> RowReadings:
+    """The readings a printed row admits (see the module docstring)."""
+    n = len(place.paths)
+    kinds = [column_kind(p) for p in place.paths]
+    roles = _roles(place.paths, equations)
+    end_pos: Pos = (len(place.slots), 0)
+    exhausted = False
+    try:
+        layers, edges = _solve(place, kinds, roles, costed=True, budget=MAX_EDGES)
+    except _Overflow:
+        exhausted = True
+        layers, edges = _solve(place, kinds, roles, costed=False, budget=None)
+    finals = {s: c for s, c in layers[n].items() if s[0] == end_pos}
+    result = RowReadings(place, [[] for _ in range(n)], [], exhausted=exhausted)
+    if exhausted:
+        result.notes.append("too many ways to cut this row to weigh its equations; every cut is kept")
+    if not finals:
+        result.readings = []
+        return result
+    best = min(finals.values())
+    result.broken, result.hidden = divmod(best, _BROKEN)
+    # backward pass: cheapest cost from each state to the end
+    to_end: list[dict[State, int]] = [dict() for _ in range(n + 1)]
+    to_end[n] = {s: 0 for s in finals}
+    for j in range(n - 1, -1, -1):
+        here = to_end[j]
+        after = to_end[j + 1]
+        for e in edges[j]:
+            rest = after.get(e.v)
+            if rest is not None and e.cost + rest < here.get(e.u, 1 << 60):
+                here[e.u] = e.cost + rest
+    optimal: list[list[_Edge]] = []
+    for j in range(n):
+        keep = [e for e in edges[j] if e.v in to_end[j + 1] and layers[j][e.u] + e.cost + to_end[j + 1][e.v] == best]
+        optimal.append(keep)
+    for j in range(n):
+        seen: dict[tuple[object, str | None], CellOption] = {}
+        for e in optimal[j]:
+            seen.setdefault(_key(e.option), e.option)
+        result.options[j] = list(seen.values())
+    result.readings = _enumerate(optimal, n)
+    return result
+
+
+def _key(option: CellOption) -> tuple[object, str | None]:
+    return option.value, option.unit
+
+
+def _enumerate(optimal: list[list[_Edge]], n: int) -> list[Reading] | None:
+    """The distinct admitted readings, walking the optimal edges; None when there are too many."""
+    by_state: list[dict[State, list[_Edge]]] = []
+    for j in range(n):
+        table: dict[State, list[_Edge]] = {}
+        for e in optimal[j]:
+            table.setdefault(e.u, []).append(e)
+        by_state.append(table)
+    Key = tuple[tuple[object, str | None], ...]
+    frontier: dict[State, dict[Key, list[CellOption]]] = {e.u: {(): []} for e in optimal[0]} if n else {}
+    for j in range(n):
+        nxt: dict[State, dict[Key, list[CellOption]]] = {}
+        count = 0
+        for u, partials in frontier.items():
+            for e in by_state[j].get(u, []):
+                bucket = nxt.setdefault(e.v, {})
+                k = _key(e.option)
+                for pk, p in partials.items():
+                    nk = (*pk, k)
+                    if nk not in bucket:
+                        bucket[nk] = [*p, e.option]
+                        count += 1
+                        if count > MAX_READINGS * 4:
+                            return None
+        frontier = nxt
+    out: dict[Key, Reading] = {}
+    for partials in frontier.values():
+        for pk, p in partials.items():
+            out.setdefault(pk, tuple(p))
+    if len(out) > MAX_READINGS:
+        return None
+    return list(out.values())
+
+
+def merge_places(primary: RowReadings, others: Sequence[RowReadings]) -> RowReadings:
+    """A row that may stand at several places admits what any of them admits."""
+    options: list[list[CellOption]] = []
+    for j in range(len(primary.place.paths)):
+        seen: dict[tuple[object, str | None], CellOption] = {}
+        for rr in (primary, *others):
+            for o in rr.options[j] if j < len(rr.options) else []:
+                seen.setdefault(_key(o), o)
+        options.append(list(seen.values()))
+    return RowReadings(primary.place, options, primary.readings, broken=primary.broken, hidden=primary.hidden,
+                       exhausted=primary.exhausted, uncertain=True,
+                       notes=[*primary.notes, "the row's label floats away from its numbers; its place is not certain"])
+
+
+def fixed_value(option: CellOption) -> int | None:
+    """A reading's cell as a number for the table's equations: blank counts 0; None where it cannot count."""
+    v = option.value
+    if v is None:
+        return 0
+    if isinstance(v, int):
+        return v
+    return None
+
+
+__all__ = ["CellOption", "Reading", "RowReadings", "read_row", "fixed_value", "Unreadable"]
