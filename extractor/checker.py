@@ -127,10 +127,17 @@ def check(report: Report, evidence: dict[str, Evidence], layout: DocumentLayout 
 
 
 def grounding_findings(evidence: dict[str, Evidence], report: Report) -> list[Finding]:
-    """Every cell the source does not support becomes an extraction finding naming it; where a glued run
-    leaves cells undecided, one more finding says that the original page reads them exactly."""
+    """Every cell the source does not support becomes an extraction finding naming it — a row or table the
+    source prints but the report leaves out, one finding for all its cells; where a glued run leaves cells
+    undecided, one more finding says that the original page reads them exactly."""
     out: list[Finding] = []
+    present = {path for path, _ in iter_cells(report)}
+    left_out: dict[str, list[str]] = {}
     for path, ev in evidence.items():
+        if path not in present:
+            if ev.status in ("mismatch", "unsupported"):
+                left_out.setdefault(_row_of(path), []).append(path)
+            continue
         value = _scalar(get_cell(report, path))
         if ev.status == "mismatch":
             out.append(Finding(rule="G1", authority="derived", severity="error", attribution="extraction", cells=[path],
@@ -140,12 +147,45 @@ def grounding_findings(evidence: dict[str, Evidence], report: Report) -> list[Fi
         elif ev.status == "unsupported":
             out.append(Finding(rule="G2", authority="derived", severity="warning", attribution="extraction", cells=[path],
                                found=value, message=f"{cell_label(path)}：{_unsupported_text(ev, value)}"))
+    out += _left_out_findings(left_out, report)
     if any(ev.status == "unsupported" and ev.match == "split" for ev in evidence.values()):
         out.append(Finding(
             rule="G3", authority="derived", severity="info", attribution="extraction", cells=[],
             message="部分连写的数字仅凭文本无法确定如何拆分到各单元格；原始网页（HTML）、PDF 或 Word 文件中每个数值各占一格，"
                     "用原件重新提取或对照原件核对即可准确读取"))
     return out
+
+
+_TABLE_NAMES = {"active_disclosure": "二、主动公开政府信息情况", "applications": "三、收到和处理政府信息公开申请情况",
+                "review_litigation": "四、政府信息公开行政复议、行政诉讼情况"}
+
+
+def _row_of(path: str) -> str:
+    return path.split("[")[0] if path.startswith("applications.") else path.rsplit(".", 1)[0]
+
+
+def _left_out_findings(left_out: dict[str, list[str]], report: Report) -> list[Finding]:
+    """Rows (or whole tables) the source prints but the report does not hold: a blank is a claim too."""
+    out: list[Finding] = []
+    by_table: dict[str, list[str]] = {}
+    for row, cells in left_out.items():
+        by_table.setdefault(row.split(".")[0], []).append(row)
+    for table, rows in by_table.items():
+        if getattr(report, table) is None:
+            cells = [c for r in rows for c in left_out[r]]
+            out.append(Finding(rule="G1", authority="derived", severity="error", attribution="extraction", cells=cells,
+                               message=f"原文印有「{_TABLE_NAMES[table]}」表（{len(cells)} 个单元格），提取结果中没有此表"))
+            continue
+        for row in rows:
+            cells = left_out[row]
+            out.append(Finding(rule="G1", authority="derived", severity="error", attribution="extraction", cells=cells,
+                               message=f"原文印有「{_row_label(cells[0])}」一行，提取结果中没有此行"))
+    return out
+
+
+def _row_label(path: str) -> str:
+    label = cell_label(path)
+    return label.rsplit("（", 1)[0] if path.startswith("applications.") else label.split("·")[0]
 
 
 def _shown(v: object) -> str:
