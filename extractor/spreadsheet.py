@@ -12,12 +12,12 @@ and renamed, so an interrupted export never leaves half a file.
 from __future__ import annotations
 
 import csv
-import os
 import re
-import tempfile
-from collections.abc import Callable, Iterable, Sequence
+from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from pathlib import Path
+
+from extractor.atomic_file import write_atomically
 
 Cell = str | int | float | None
 
@@ -52,27 +52,6 @@ class Sheet:
     freeze_header: bool = True
 
 
-def _atomic_write(target: Path, write: Callable[[Path], None], mode: int | None) -> Path:
-    """Write to a temporary file beside ``target`` and rename it into place. ``mode``: the file's
-    permissions (0o600 for a private export); None: what the umask allows, as for any new file."""
-    target.parent.mkdir(parents=True, exist_ok=True)
-    fd, tmp = tempfile.mkstemp(prefix=f".{target.name}.", suffix=".tmp", dir=target.parent)
-    os.close(fd)
-    tmp_path = Path(tmp)
-    try:
-        write(tmp_path)
-        if mode is None:
-            umask = os.umask(0)
-            os.umask(umask)
-            mode = 0o666 & ~umask
-        os.chmod(tmp_path, mode)  # mkstemp made it 0600
-        os.replace(tmp_path, target)
-    finally:
-        if tmp_path.exists():
-            tmp_path.unlink()
-    return target
-
-
 def write_csv(target: str | Path, headers: Sequence[str], rows: Iterable[Sequence[object]], *,
               mode: int | None = None) -> Path:
     """UTF-8 with a byte-order mark (Excel otherwise opens Chinese text as mojibake); None is empty."""
@@ -84,7 +63,7 @@ def write_csv(target: str | Path, headers: Sequence[str], rows: Iterable[Sequenc
             for row in rows:
                 writer.writerow(["" if v is None else neutralise(v) for v in row])
 
-    return _atomic_write(Path(target), write, mode)
+    return write_atomically(Path(target), write, mode)
 
 
 def write_xlsx(target: str | Path, sheets: Sequence[Sheet], *, mode: int | None = None) -> Path:
@@ -101,7 +80,7 @@ def write_xlsx(target: str | Path, sheets: Sequence[Sheet], *, mode: int | None 
                 ws.append([_xlsx_value(v) for v in row])
         wb.save(tmp)
 
-    return _atomic_write(Path(target), write, mode)
+    return write_atomically(Path(target), write, mode)
 
 
 __all__ = ["FORMULA_LEADS", "Cell", "Sheet", "neutralise", "write_csv", "write_xlsx"]

@@ -58,6 +58,34 @@ class CellEdit:
 
 
 @dataclass(frozen=True)
+class BatchOrigin:
+    """The batch line a confirmation came from: results.jsonl's ``source_path`` and ``source_sha256`` (of the
+    file's bytes). A batch re-run over the same file finds the confirmed work again by these bytes, whatever
+    the new reading says and even where an ingest fix changed the text the record is keyed by."""
+
+    source_path: str
+    file_sha256: str
+
+
+# How a confirmation was made: a person on the review screen, or the queue's bulk confirmation of reports
+# without doubt (kept apart so progress can say how many a person actually looked at).
+CONFIRMED_ON_SCREEN = "review"
+CONFIRMED_IN_BULK = "bulk"
+
+
+@dataclass(frozen=True)
+class ConfirmedWork:
+    """The confirmed record that holds a batch line's reviewed report, and its latest confirmation."""
+
+    record_id: int
+    version: int
+    reviewer: str
+    confirmed_at: str
+    via: str  # CONFIRMED_ON_SCREEN or CONFIRMED_IN_BULK
+    matched_by: str  # "file": a confirmation made from this file's bytes; "text": the same text confirmed elsewhere
+
+
+@dataclass(frozen=True)
 class StoredEdit:
     record_id: int
     version: int
@@ -179,6 +207,16 @@ def m002_confirmations(db: sqlite3.Connection) -> None:
     )
 
 
+@migration
+def m003_batch_origin(db: sqlite3.Connection) -> None:
+    # A confirmation made from a batch queue names the batch line (file path + sha256 of its bytes) it came
+    # from, and whether a person confirmed it on the review screen or in bulk.
+    db.execute("ALTER TABLE confirmations ADD COLUMN batch_source_path TEXT")
+    db.execute("ALTER TABLE confirmations ADD COLUMN batch_file_sha256 TEXT")
+    db.execute("ALTER TABLE confirmations ADD COLUMN via TEXT")
+    db.execute("CREATE INDEX confirmations_batch_file ON confirmations(batch_file_sha256)")
+
+
 def migrate(db: sqlite3.Connection) -> list[str]:
     """Apply the migrations not yet applied; return their names."""
     db.execute("CREATE TABLE IF NOT EXISTS _nianbao_migrations (name TEXT PRIMARY KEY, applied_at TEXT NOT NULL)")
@@ -244,9 +282,12 @@ class ReviewStore:
         source_name: str | None = None,
         source_format: str | None = None,
         engine: str | None = None,
+        origin: BatchOrigin | None = None,
+        via: str = CONFIRMED_ON_SCREEN,
     ) -> StoredRecord:
         """Save a confirmation. ``expected_version`` is the record's version when this review began
-        (0 when there was no record). Raises ``ConflictError`` if it is no longer current."""
+        (0 when there was no record). Raises ``ConflictError`` if it is no longer current. ``origin`` ties
+        the confirmation to the batch line it was reviewed from."""
         reviewer = reviewer.strip()
         if not reviewer:
             raise NianbaoError("a reviewer name is required to confirm", hint_zh="请填写审核人姓名后再确认")
@@ -291,9 +332,10 @@ class ReviewStore:
                          edit.who or reviewer, edit.at),
                     )
                 db.execute(
-                    "INSERT INTO confirmations (record_id, version, reviewer, confirmed_at, report_json, findings_json)"
-                    " VALUES (?,?,?,?,?,?)",
-                    (record_id, version, reviewer, at, _dumps(report.canonical()), _dumps(findings)),
+                    "INSERT INTO confirmations (record_id, version, reviewer, confirmed_at, report_json, findings_json,"
+                    " batch_source_path, batch_file_sha256, via) VALUES (?,?,?,?,?,?,?,?,?)",
+                    (record_id, version, reviewer, at, _dumps(report.canonical()), _dumps(findings),
+                     origin.source_path if origin else None, origin.file_sha256 if origin else None, via),
                 )
                 db.execute("COMMIT")
             except BaseException:
@@ -318,6 +360,54 @@ class ReviewStore:
         with self._connect() as db:
             row = db.execute("SELECT * FROM records WHERE source_sha256 = ?", (source_sha256,)).fetchone()
         return None if row is None else _record(row)
+
+    def confirmed_work(self, lines: Iterable[tuple[str, str | None]]) -> dict[str, ConfirmedWork]:
+        """For batch lines given as (file sha256, text sha256): the record that holds each one's confirmed
+        work, keyed by file sha256. A confirmation made from the same file's bytes wins (it survives a
+        re-run batch whose reading or text changed); else a record of the same text (confirmed from a paste,
+        or from a copy of the file in other bytes). Lines with neither are absent."""
+        pairs = list(lines)
+        by_file: dict[str, int] = {}
+        by_text: dict[str, int] = {}
+        rows: dict[int, sqlite3.Row] = {}
+        with self._connect() as db:
+            for chunk in _chunks(sorted({f for f, _t in pairs if f})):
+                marks = ",".join("?" * len(chunk))
+                # the latest confirmation made from each file names its record
+                for row in db.execute(
+                    f"""SELECT batch_file_sha256, record_id FROM confirmations c
+                        WHERE batch_file_sha256 IN ({marks})
+                          AND id = (SELECT MAX(id) FROM confirmations WHERE batch_file_sha256 = c.batch_file_sha256)""",
+                    chunk,
+                ):
+                    by_file[row[0]] = int(row[1])
+            for chunk in _chunks(sorted({t for _f, t in pairs if t})):
+                marks = ",".join("?" * len(chunk))
+                for row in db.execute(f"SELECT source_sha256, id FROM records WHERE source_sha256 IN ({marks})", chunk):
+                    by_text[row[0]] = int(row[1])
+            ids = sorted({*by_file.values(), *by_text.values()})
+            for chunk in _chunks(ids):
+                marks = ",".join("?" * len(chunk))
+                for row in db.execute(
+                    f"""SELECT r.id, r.version, r.reviewer, r.confirmed_at,
+                               (SELECT via FROM confirmations c WHERE c.record_id = r.id AND c.version = r.version) AS via
+                        FROM records r WHERE r.id IN ({marks})""",
+                    chunk,
+                ):
+                    rows[int(row["id"])] = row
+        out: dict[str, ConfirmedWork] = {}
+        for file_sha, text_sha in pairs:
+            if file_sha in by_file:
+                record_id, matched = by_file[file_sha], "file"
+            elif text_sha and text_sha in by_text:
+                record_id, matched = by_text[text_sha], "text"
+            else:
+                continue
+            row = rows[record_id]
+            out[file_sha] = ConfirmedWork(
+                record_id=record_id, version=int(row["version"]), reviewer=row["reviewer"],
+                confirmed_at=row["confirmed_at"], via=row["via"] or CONFIRMED_ON_SCREEN, matched_by=matched)
+        return out
 
     def list_records(self, limit: int = 500) -> list[RecordSummary]:
         with self._connect() as db:
@@ -470,6 +560,18 @@ def _record(row: sqlite3.Row) -> StoredRecord:
 def _edit_dict(e: StoredEdit) -> dict[str, Any]:
     return {"version": e.version, "seq": e.seq, "cell": e.path, "before": e.before, "after": e.after, "who": e.who,
             "at": e.at}
+
+
+def changed_cells(rec: StoredRecord) -> list[str]:
+    """The cells whose confirmed value differs from the machine reading the review started from."""
+    machine_values = _machine_values(rec.machine)
+    return [path for path, value in iter_cells(rec.report) if value != machine_values.get(path)]
+
+
+def _chunks(items: list[Any], size: int = 500) -> Iterator[list[Any]]:
+    # SQLite caps the number of ? placeholders in one statement
+    for i in range(0, len(items), size):
+        yield items[i:i + size]
 
 
 def _machine_values(machine: dict[str, Any]) -> dict[str, CellValue]:

@@ -10,6 +10,7 @@ from pathlib import Path
 import pytest
 from openpyxl import load_workbook
 
+from extractor.batch.confirmed import CONFIRMED_COLUMNS, write_confirmed
 from extractor.batch.exports import REPORT_COLUMNS, write_exports
 from extractor.schema import empty_report
 from extractor.spreadsheet import FORMULA_LEADS, neutralise
@@ -78,6 +79,14 @@ def test_batch_exports_neutralise_agency_and_messages(tmp_path: Path) -> None:
     csv_cells = _csv_cells(paths.reports_csv) + _csv_cells(paths.findings_csv)
     assert "机关 [agency]" in [h for h, _ in REPORT_COLUMNS]
     _assert_inert(csv_cells, _xlsx_cells(paths.reports_xlsx), HOSTILE)
+
+    # the review queue's confirmed export: the same files, plus who confirmed (a name a person typed)
+    for record, text in zip(records, HOSTILE):
+        record["review"] = {"reviewer": text, "via": text, "confirmed_at": "2024-01-01T00:00:00", "cells_changed": 0}
+    confirmed, _jsonl = write_confirmed(tmp_path / "confirmed", records)
+    csv_cells = _csv_cells(confirmed.reports_csv) + _csv_cells(confirmed.findings_csv)
+    assert "审核人 [reviewer]" in [h for h, _ in CONFIRMED_COLUMNS]
+    _assert_inert(csv_cells, _xlsx_cells(confirmed.reports_xlsx), HOSTILE)
 
 
 def test_no_other_module_writes_csv_or_xlsx() -> None:

@@ -12,10 +12,12 @@ from typing import TYPE_CHECKING, Any
 
 from extractor.errors import ConfigError
 from extractor.schema import get_cell
-from ui import render
+from ui import cell_edit, queue_app, render, views
 from ui.access import LoginGuard, host_check_app_kwargs, reviewer_name
 from ui.private_files import private_temp_root
+from ui.queue import QueueService
 from ui.service import UI_ENGINES, UPLOAD_SUFFIXES, ReviewService, ReviewSession, zh_error
+from ui.wiring import Components
 
 if TYPE_CHECKING:
     import gradio as gr
@@ -41,6 +43,7 @@ CSS = """
 .nb-status-error { color: #b71c1c; font-weight: bold; }
 .nb-status-ok { color: #1b5e20; }
 #nb-tables { overflow-x: auto; }
+#nb-findings .nb-findings { max-height: 300px; overflow-y: auto; }
 """
 
 SCROLL_TO_SELECTION_JS = """
@@ -64,54 +67,30 @@ def _gradio() -> Any:
     return gr
 
 
-def _status(message: str, ok: bool = True) -> str:
-    cls = "nb-status-ok" if ok else "nb-status-error"
-    return f'<div class="{cls}" data-ok="{str(ok).lower()}">{render.esc(message)}</div>'
+_status = views.status_html
+_empty_view_html = views.empty_view_html
 
 
-def _empty_view_html() -> str:
-    return '<div style="color:#888;">粘贴报告全文或上传文件，然后点「提取」。</div>'
-
-
-def build_app(service: ReviewService) -> "gr.Blocks":
+def build_app(service: ReviewService, batch_dir: str | None = None) -> "gr.Blocks":
+    """The review app; with ``batch_dir`` it opens on that batch's review queue."""
     gr = _gradio()
     # before any component exists: each one fixes Gradio's file folder when it is made
     private_temp_root()
-
-    def cell_choices(session: ReviewSession) -> list[tuple[str, str]]:
-        return [(render.cell_choice_label(session.report, session.evidence, p), p) for p in session.cell_paths()]
-
-    def finding_choices(session: ReviewSession) -> list[tuple[str, str]]:
-        return [(render.finding_choice_label(f), str(i)) for i, f in enumerate(session.findings)]
+    c = Components()
 
     def full_view(session: ReviewSession | None, status_html: str, selected: list[str] | None = None,
                   detail: str = "", cell_value: str | None = None, keep_cell: str | None = None) -> tuple[Any, ...]:
         """Every output of the review screen, in VIEW_OUTPUTS order."""
-        if session is None or session.status != "ok":
-            return (session, status_html, "", _empty_view_html(), "", "",
-                    gr.update(choices=[], value=None), gr.update(choices=[], value=None), "", "",
-                    render.render_edits([]))
-        chosen = selected or []
-        return (
-            session,
-            status_html,
-            render.render_summary(session.report, session.evidence, session.findings, session.source_name,
-                                  session.engine, session.base_version, len(session.edits)),
-            render.render_tables(session.report, session.evidence, session.findings, chosen),
-            render.render_findings(session.findings),
-            render.render_source(session.source_text, session.evidence, chosen),
-            gr.update(choices=finding_choices(session), value=None),
-            gr.update(choices=cell_choices(session), value=keep_cell),
-            detail,
-            "" if cell_value is None else cell_value,
-            render.render_edits(session.edits),
-        )
+        out = views.review_view(session, status_html, selected, detail, cell_value, keep_cell,
+                                editing=keep_cell if selected == [keep_cell] else None)
+        return tuple(out[name] for name in views.REVIEW_VIEW)
 
     with gr.Blocks(title="年报审核 · 政府信息公开工作年度报告", analytics_enabled=False) as app:
         session_state = gr.State(None)
         gr.Markdown("## 政府信息公开工作年度报告 · 审核\n"
-                    "粘贴报告或上传文件 → 提取 → 核对有疑问的格子（颜色标示证据与规则）→ 修改 → 填写审核人并「确认」。")
-        with gr.Tabs(selected="review") as tabs:
+                    "粘贴报告或上传文件（或在「批次队列」中打开批处理的报告）→ 提取 → 点击有疑问的格子查看证据，直接输入新值并回车"
+                    "（↑↓ 上一个/下一个存疑格）→ 填写审核人并「确认」。")
+        with gr.Tabs(selected="queue" if batch_dir else "review") as tabs:
             with gr.Tab("审核", id="review"):
                 with gr.Row():
                     with gr.Column(scale=3):
@@ -126,9 +105,11 @@ def build_app(service: ReviewService) -> "gr.Blocks":
                             extract_btn = gr.Button("提取", variant="primary", elem_id="nb-extract")
                             cancel_btn = gr.Button("取消", variant="stop", elem_id="nb-cancel")
                 status = gr.HTML(elem_id="nb-status")
+                queue_app.build_review_bar(gr, c)
                 summary = gr.HTML(elem_id="nb-summary")
                 with gr.Row():
                     with gr.Column(scale=5):
+                        cell_edit.build_flagged_steps(gr, c)
                         tables = gr.HTML(_empty_view_html(), elem_id="nb-tables")
                     with gr.Column(scale=4):
                         findings_html = gr.HTML(elem_id="nb-findings")
@@ -147,7 +128,10 @@ def build_app(service: ReviewService) -> "gr.Blocks":
                 with gr.Row():
                     reviewer = gr.Textbox(label="审核人（必填）", scale=3, elem_id="nb-reviewer")
                     confirm_btn = gr.Button("确认", variant="primary", scale=1, elem_id="nb-confirm")
+                    queue_app.build_confirm_next(gr, c)
                 confirm_status = gr.HTML(elem_id="nb-confirm-status")
+
+            queue_app.build_queue_tab(gr, c, batch_dir)
 
             with gr.Tab("已确认记录", id="records"):
                 with gr.Row():
@@ -166,6 +150,8 @@ def build_app(service: ReviewService) -> "gr.Blocks":
 
         view_outputs = [session_state, status, summary, tables, findings_html, source_view, finding_dd, cell_dd,
                         detail, new_value, edits_html]
+        c.update(zip(views.REVIEW_VIEW, view_outputs))
+        c.update(tabs=tabs, reviewer=reviewer, confirm_status=confirm_status)
 
         # ---- handlers
         def on_extract(text: str, file: str | None, engine_name: str, request: gr.Request,
@@ -199,7 +185,7 @@ def build_app(service: ReviewService) -> "gr.Blocks":
                 return gr.update(), gr.update(), gr.update(), gr.update()
             value = get_cell(session.report, path)
             return (
-                render.render_tables(session.report, session.evidence, session.findings, [path]),
+                render.render_tables(session.report, session.evidence, session.findings, [path], editing=path),
                 render.render_source(session.source_text, session.evidence, [path]),
                 render.render_cell_detail(session.report, session.evidence, session.findings, path, session.source_text),
                 "" if value is None else str(value),
@@ -234,12 +220,7 @@ def build_app(service: ReviewService) -> "gr.Blocks":
                                                            session.source_text),
                                  value, keep_cell=path)
             after = get_cell(updated.report, path)
-            if updated is session:
-                msg = _status("值未改变")
-            else:
-                msg = _status(f"已修改 {render.cell_label(path)}：{'空' if before is None else before} → "
-                              f"{'空' if after is None else after}；重新核验：报告自身错误 {len(updated.report_errors)} 条，"
-                              f"提取存疑 {len(updated.extraction_doubts)} 条")
+            msg = _status(views.edit_message(path, before, updated, changed=updated is not session))
             return full_view(updated, msg, [path],
                              render.render_cell_detail(updated.report, updated.evidence, updated.findings, path,
                                                        updated.source_text),
@@ -304,14 +285,19 @@ def build_app(service: ReviewService) -> "gr.Blocks":
         reopen_btn.click(on_reopen, [record_id], [*view_outputs, records_status, tabs])
         export_btn.click(on_export, [export_fmt, export_scope], [export_file, records_status])
         app.load(records_rows, None, [records_df])
+        cell_edit.wire(app, service, c)
+        queue_app.wire(gr, app, QueueService(service), c)
 
-        def logged_in_reviewer(request: gr.Request) -> Any:
-            """With a login, the 审核人 box shows the logged-in user and cannot be changed (confirmations
-            are recorded under that name whatever the box says); without one, the reviewer fills it."""
+        def logged_in_reviewer(request: gr.Request) -> tuple[Any, Any]:
+            """With a login, both 审核人 boxes (review screen, queue) show the logged-in user and cannot be
+            changed (confirmations and edits are recorded under that name whatever a box says); without
+            one, the reviewer fills them."""
             username = getattr(request, "username", None)
-            return gr.update(value=username, interactive=False) if username else gr.update()
+            if not username:
+                return gr.update(), gr.update()
+            return gr.update(value=username, interactive=False), gr.update(value=username, interactive=False)
 
-        app.load(logged_in_reviewer, None, [reviewer])
+        app.load(logged_in_reviewer, None, [reviewer, c["queue_reviewer"]])
     return app
 
 

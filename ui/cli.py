@@ -26,10 +26,14 @@ def register(app: typer.Typer) -> None:
         db: Path | None = typer.Option(None, help="SQLite file of confirmed records (default: NIANBAO_UI_DB or "
                                                   "~/.local/share/nianbao/reviews.sqlite)."),
         engine: str = typer.Option("template", help="Default engine shown in the UI: template, hybrid or llm."),
+        batch: Path | None = typer.Option(None, help="Open on the review queue of this batch folder (the --out of "
+                                                      "`nianbao batch`, holding results.jsonl)."),
     ) -> None:
-        """Start the review UI (审核界面): paste a report, check the evidence, correct, confirm."""
+        """Start the review UI (审核界面): paste a report or work through a batch's queue, check the evidence,
+        correct, confirm."""
         from extractor.store import ReviewStore
         from ui.app import auth_from_env, build_app, launch
+        from ui.queue import QueueService
         from ui.service import UI_ENGINES, ReviewService
 
         if engine not in UI_ENGINES:
@@ -40,10 +44,12 @@ def register(app: typer.Typer) -> None:
             if host not in ("127.0.0.1", "localhost", "::1") and auth is None:
                 typer.echo("warning: listening beyond localhost without a login; set NIANBAO_UI_USER and "
                            "NIANBAO_UI_PASSWORD to require one", err=True)
+            batch_dir = str(QueueService.batch_dir(batch)) if batch is not None else None
             db_path = db or default_db_path()
             service = ReviewService(ReviewStore(db_path), default_engine=engine)
-            typer.echo(f"nianbao ui: records in {db_path}", err=True)
-            launch(build_app(service), host=host, port=port)
+            typer.echo(f"nianbao ui: records in {db_path}" + (f"; review queue of {batch_dir}" if batch_dir else ""),
+                       err=True)
+            launch(build_app(service, batch_dir=batch_dir), host=host, port=port)
         except NianbaoError as exc:
             typer.echo(f"error: {exc}", err=True)
             raise typer.Exit(exc.exit_code) from exc

@@ -18,10 +18,10 @@ from typing import Any, Literal
 from extractor.config import RunConfig
 from extractor.errors import InputError, NianbaoError
 from extractor.findings import Evidence, Finding
-from extractor.ingest import SourceDocument, load_path, load_text
+from extractor.ingest import SourceDocument, load_bytes, load_path, load_text
 from extractor.result import ExtractionResult
 from extractor.schema import CellValue, Report, get_cell, iter_cells, set_cell
-from extractor.store import CellEdit, RecordSummary, ReviewStore, StoredRecord
+from extractor.store import CONFIRMED_ON_SCREEN, BatchOrigin, CellEdit, RecordSummary, ReviewStore, StoredRecord
 from extractor.template_spec import ACTIVE_ROWS
 from extractor.time_budget import file_budget_s, run_within_budget, shared_pool
 from ui.private_files import PrivateExports
@@ -57,6 +57,7 @@ class ReviewSession:
     status: str = "ok"
     error: str | None = None
     warnings: list[str] = field(default_factory=list)
+    origin: BatchOrigin | None = None  # the batch line this report was opened from (the review queue)
 
     @property
     def report_errors(self) -> list[Finding]:
@@ -130,6 +131,11 @@ class ReviewService:
                              hint_zh=f"文件过大（{size / 1024 / 1024:.1f} MB），上传上限为 20 MB")
         return self._within_budget("template", load_path, p)  # a PDF's layout is the slow part
 
+    def load_file_bytes(self, data: bytes, name: str) -> SourceDocument:
+        """A file's bytes read as the batch read them (a report opened from the review queue), within the
+        time budget like an upload."""
+        return self._within_budget("template", load_bytes, data, name)
+
     def load_input(self, text: str | None, upload: str | Path | None) -> SourceDocument:
         """The uploaded file when there is one, else the pasted text."""
         if upload:
@@ -195,7 +201,8 @@ class ReviewService:
                        edits=[*session.edits, edit])
 
     # ---- confirm / reopen
-    def confirm(self, session: ReviewSession, reviewer: str | None) -> tuple[ReviewSession, StoredRecord]:
+    def confirm(self, session: ReviewSession, reviewer: str | None,
+                via: str = CONFIRMED_ON_SCREEN) -> tuple[ReviewSession, StoredRecord]:
         name = (reviewer or "").strip()
         if not name:
             raise InputError("a reviewer name is required", hint_zh="请先填写审核人姓名，再点「确认」")
@@ -207,6 +214,7 @@ class ReviewService:
             evidence={k: v.model_dump(mode="json", exclude_none=True) for k, v in session.evidence.items()},
             machine=session.machine, edits=session.edits, reviewer=name, expected_version=session.base_version,
             source_name=session.source_name, source_format=session.source_format, engine=session.engine,
+            origin=session.origin, via=via,
         )
         # the edits are saved with this version; further edits start a new list against the new version
         return replace(session, edits=[], base_version=record.version, record_id=record.id), record

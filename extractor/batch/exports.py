@@ -8,13 +8,15 @@ varies between runs (timings, timestamps) goes into these files.
 
 from __future__ import annotations
 
-from collections.abc import Callable, Iterable
+import json
+from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
 from pydantic import ValidationError
 
+from extractor.atomic_file import write_atomically
 from extractor.batch.store import (
     STATUS_DUPLICATE,
     STATUS_FAILED,
@@ -33,6 +35,7 @@ REPORTS_XLSX = "reports.xlsx"
 FINDINGS_CSV = "findings.csv"
 
 Value = str | int | None
+Column = tuple[str, Callable[["Record"], Value]]
 
 
 def _cell(record: Record, section: str, *keys: str | int) -> Value:
@@ -78,7 +81,7 @@ def _count(name: str) -> Callable[[Record], Value]:
 
 # (header, getter). Headers are Chinese first with a stable English key in brackets, so a script
 # can select columns without parsing Chinese.
-REPORT_COLUMNS: tuple[tuple[str, Callable[[Record], Value]], ...] = (
+REPORT_COLUMNS: tuple[Column, ...] = (
     ("路径 [path]", lambda r: r.get("source_path")),
     ("SHA-256 [sha256]", lambda r: r.get("source_sha256")),
     ("状态 [status]", lambda r: r.get("status")),
@@ -223,8 +226,8 @@ def build_tables(records: Iterable[Record]) -> ExportTables:
     return ExportTables(reports=reports, summary=summary, year_findings=cross_year)
 
 
-def report_rows(reports: list[Record]) -> list[list[Value]]:
-    return [[getter(r) for _, getter in REPORT_COLUMNS] for r in reports]
+def report_rows(reports: list[Record], columns: Sequence[Column] = REPORT_COLUMNS) -> list[list[Value]]:
+    return [[getter(r) for _, getter in columns] for r in reports]
 
 
 def finding_rows(reports: list[Record], year_findings: dict[str, list[Finding]] | None = None) -> list[list[Value]]:
@@ -240,9 +243,10 @@ def finding_rows(reports: list[Record], year_findings: dict[str, list[Finding]] 
     return rows
 
 
-def _write_xlsx(target: Path, report_table: list[list[Value]], finding_table: list[list[Value]]) -> None:
+def _write_xlsx(target: Path, report_table: list[list[Value]], finding_table: list[list[Value]],
+                columns: Sequence[Column] = REPORT_COLUMNS) -> None:
     write_xlsx(target, [
-        Sheet("报告 reports", [h for h, _ in REPORT_COLUMNS], report_table),
+        Sheet("报告 reports", [h for h, _ in columns], report_table),
         Sheet("发现 findings", list(FINDING_HEADERS), finding_table),
     ])
 
@@ -256,10 +260,26 @@ class ExportPaths:
 
 def write_exports(out_dir: Path, records: Iterable[Record]) -> tuple[ExportPaths, BatchSummary]:
     tables = build_tables(records)
-    reports = report_rows(tables.reports)
-    findings = finding_rows(tables.reports, tables.year_findings)
     paths = ExportPaths(out_dir / REPORTS_CSV, out_dir / REPORTS_XLSX, out_dir / FINDINGS_CSV)
-    write_csv(paths.reports_csv, [h for h, _ in REPORT_COLUMNS], reports)
-    write_csv(paths.findings_csv, FINDING_HEADERS, findings)
-    _write_xlsx(paths.reports_xlsx, reports, findings)
+    write_tables(paths, tables)
     return paths, tables.summary
+
+
+def write_tables(paths: ExportPaths, tables: ExportTables, columns: Sequence[Column] = REPORT_COLUMNS) -> None:
+    """The reports CSV, the findings CSV and the workbook of both, with ``columns`` as the reports' columns
+    (the review queue's export adds who confirmed, when and how many cells changed)."""
+    reports = report_rows(tables.reports, columns)
+    findings = finding_rows(tables.reports, tables.year_findings)
+    write_csv(paths.reports_csv, [h for h, _ in columns], reports)
+    write_csv(paths.findings_csv, FINDING_HEADERS, findings)
+    _write_xlsx(paths.reports_xlsx, reports, findings, columns)
+
+
+def write_jsonl(target: Path, records: Iterable[Record]) -> None:
+    """One JSON object a line, like results.jsonl, written whole or not at all."""
+    lines = [json.dumps(r, ensure_ascii=False, separators=(",", ":")) + "\n" for r in records]
+
+    def write(tmp: Path) -> None:
+        tmp.write_text("".join(lines), encoding="utf-8")
+
+    write_atomically(target, write)

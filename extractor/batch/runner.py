@@ -15,7 +15,7 @@ import os
 import signal
 import threading
 import time
-from collections.abc import Callable, Iterator
+from collections.abc import Callable, Iterable, Iterator, Mapping
 from concurrent.futures import FIRST_COMPLETED, Future, ThreadPoolExecutor, wait
 from contextlib import contextmanager
 from dataclasses import dataclass, field
@@ -203,14 +203,21 @@ def process_file(path: Path, sha256: str, config: RunConfig, settings: BatchSett
         record["error"] = result.error or ("不是政府信息公开工作年度报告" if status == STATUS_NOT_A_REPORT else "读取失败")
         record["error_type"] = "NotAReport" if status == STATUS_NOT_A_REPORT else "ExtractionFailed"
         record["retryable"] = status == STATUS_FAILED and config.engine in LLM_ENGINES
-    record["counts"] = {
-        "findings": len(result.findings),
-        "errors": sum(1 for f in result.findings if f.severity == "error"),
-        "report_errors": len(result.report_errors),
-        "extraction_doubts": len(result.extraction_doubts),
-    }
+    record["counts"] = finding_counts(record["findings"])
     record["finished_at"] = _now()
     return record
+
+
+def finding_counts(findings: Iterable[Mapping[str, Any]]) -> dict[str, int]:
+    """A line's ``counts`` from its findings (as JSON): what the exports and the review queue sort by.
+    报告自身错误 leaves out "info" findings, as ``ExtractionResult.report_errors`` does."""
+    items = list(findings)
+    return {
+        "findings": len(items),
+        "errors": sum(1 for f in items if f.get("severity") == "error"),
+        "report_errors": sum(1 for f in items if f.get("attribution") == "report" and f.get("severity") != "info"),
+        "extraction_doubts": sum(1 for f in items if f.get("attribution") == "extraction"),
+    }
 
 
 class BatchProgress(Protocol):
