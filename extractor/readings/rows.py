@@ -3,11 +3,12 @@
 A *reading* assigns the row's printed characters to its cells in order: a cell slot is exactly one cell, a
 glued run is cut into one or more cells by the number grammar, and where the row may leave cells blank
 without printing anything (``RowPlace.missing``) a cell may take no characters — a blank, or where a
-converter lost the cell, an unknown value. Among all readings,
-the row *admits* those that break the fewest of the row's own equations (R3.3: the 总计 cell is the sum of
-the six before it; R4.1 per group of table 四), and among those the ones that leave the fewest hidden
-blanks (a blank prints nothing, so a reading that hides a blank where the printed characters fill the
-cells invents it).
+converter lost the cell, an unknown value. Among all readings, the row *admits* those that need the
+fewest assumptions: each equation of the row a reading breaks (R3.3: the 总计 cell is the sum of the six
+before it; R4.1 per group of table 四) is one — the agency erred — and so is each hidden blank — the page
+printed nothing there. A reading that invents blanks and merges digits to make the arithmetic come out
+explains the text no better than one that fills every cell and finds the agency's slip; where the counts
+tie, both are admitted and the cells they disagree on stay undecided.
 
 The DP runs over states (position in the row, cell index, running sum of the current equation), so its
 cost grows with the row's length and the size of its numbers, never with the number of ways to cut it
@@ -30,8 +31,8 @@ MAX_READINGS = 2_000
 # No cell of these tables prints more characters than this (counts, amounts with decimals and 万元); it keeps
 # the reading of a pathological run linear in its length.
 MAX_CELL_CHARS = 20
-_BLANK = 1  # cost of a hidden blank
-_BROKEN = 1_000  # cost of a broken equation: always worse than any number of hidden blanks
+_BLANK = 1  # cost of a hidden blank: an assumption that the page printed nothing there
+_BROKEN = 1  # cost of a broken equation: an assumption that the agency's arithmetic slipped
 
 
 @dataclass(frozen=True)
@@ -54,8 +55,7 @@ class RowReadings:
     place: RowPlace
     options: list[list[CellOption]]  # per cell: the distinct values the admitted readings give it
     readings: list[Reading] | None  # the admitted readings (distinct values), None when more than MAX_READINGS
-    broken: int = 0  # equations of the row every admitted reading breaks
-    hidden: int = 0  # hidden blanks of every admitted reading
+    cost: int = 0  # broken equations + hidden blanks of every admitted reading
     exhausted: bool = False  # too many states: read without equations
     uncertain: bool = False  # the row's place is not certain: options gather every place it may be at
     notes: list[str] = field(default_factory=list)
@@ -211,7 +211,7 @@ def read_row(place: RowPlace, equations: Sequence[Equation] = ()) -> RowReadings
         result.readings = []
         return result
     best = min(finals.values())
-    result.broken, result.hidden = divmod(best, _BROKEN)
+    result.cost = best
     # backward pass: cheapest cost from each state to the end
     to_end: list[dict[State, int]] = [dict() for _ in range(n + 1)]
     to_end[n] = {s: 0 for s in finals}
@@ -282,7 +282,7 @@ def merge_places(primary: RowReadings, others: Sequence[RowReadings]) -> RowRead
             for o in rr.options[j] if j < len(rr.options) else []:
                 seen.setdefault(_key(o), o)
         options.append(list(seen.values()))
-    return RowReadings(primary.place, options, primary.readings, broken=primary.broken, hidden=primary.hidden,
+    return RowReadings(primary.place, options, primary.readings, cost=primary.cost,
                        exhausted=primary.exhausted, uncertain=True,
                        notes=[*primary.notes, "the row's label floats away from its numbers; its place is not certain"])
 
