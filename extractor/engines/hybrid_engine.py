@@ -40,7 +40,6 @@ def _layout_of(report: Report, layout: DocumentLayout, fallback_text: str) -> tu
 def _doubtful_cells(
     report: Report,
     evidence: dict[str, Evidence],
-    reader_findings: list[Finding],
     template: Literal["2019", "2021"],
     single: bool,
 ) -> list[str]:
@@ -54,11 +53,8 @@ def _doubtful_cells(
             doubtful[path] = None
         elif (ev := evidence.get(path)) is not None and ev.status in BAD_STATUSES and not ev.undecided:
             doubtful[path] = None
-    for finding in reader_findings:
-        if finding.attribution == "extraction":
-            for path in finding.cells:
-                if path in present or path in doubtful:
-                    doubtful[path] = None
+    # The reader's own notes (a lone number displaced from its cell) name cells whose place is known and
+    # prints nothing: an answer there could not be grounded either, so they are not asked.
     return list(doubtful)
 
 
@@ -114,7 +110,7 @@ class HybridEngine:
             template, single = _layout_of(report, layout, asker.section_text(3))
             if report.template is None:
                 report.template = template
-            doubtful = _doubtful_cells(report, evidence, base.findings, template, single)
+            doubtful = _doubtful_cells(report, evidence, template, single)
             if doubtful:
                 specs = table_specs(template, single)
                 llm_cells = self._ask_units(asker, specs, doubtful)
