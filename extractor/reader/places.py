@@ -386,8 +386,22 @@ def detect_single_other_row(text: str, start: int, end: int) -> bool:
     return sub is None
 
 
+_TABLE_START: dict[int, re.Pattern[str]] = {
+    # where a table's own header begins inside its section, so a label the prose before it repeats
+    # (「制发规范性文件5条」) is not taken for the table's row
+    2: re.compile(r"第\s*二\s*十\s*条|信\s*息\s*内\s*容"),
+    3: re.compile(r"勾\s*稽\s*关\s*系|申\s*请\s*人\s*情\s*况"),
+}
+
+
+def _table_start(table: int, text: str, start: int, end: int) -> int:
+    m = _TABLE_START[table].search(text, start, end)
+    return m.start() if m else start
+
+
 def table3_places(text: str, span: tuple[int, int], single_other: bool | None = None) -> TablePlaces:
     start, end = span
+    start = _table_start(3, text, start, end)
     if single_other is None:
         single_other = detect_single_other_row(text, start, end)
     keys = list(application_row_keys(single_other))
@@ -424,6 +438,7 @@ def table3_places(text: str, span: tuple[int, int], single_other: bool | None = 
 # ---------------------------------------------------------------- 二
 def table2_places(text: str, span: tuple[int, int], template: str) -> TablePlaces:
     start, end = span
+    start = _table_start(2, text, start, end)
     specs = ACTIVE_ROWS[template]
     keys = [s[0] for s in specs]
     anchors = []
