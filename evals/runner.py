@@ -13,6 +13,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from extractor.config import RunConfig
+from extractor.engine_catalog import EngineName
 from extractor.findings import Evidence, Finding
 from extractor.ingest import SourceDocument, load_path
 from extractor.pipeline import extract_document, extract_text, recheck
@@ -39,7 +40,7 @@ from evals.scoring import (
     score_report,
 )
 
-MUTATION_ENGINE = "template"
+MUTATION_ENGINE: EngineName = "template"
 
 # (description of the step just finished or started, steps to advance)
 ProgressFn = Callable[[str, int], None]
@@ -47,15 +48,15 @@ ProgressFn = Callable[[str, int], None]
 
 @dataclass
 class EvalOptions:
-    engines: list[str] = field(default_factory=lambda: ["template"])
+    engines: list[EngineName] = field(default_factory=lambda: ["template"])
     model: str | None = None
     mutations: int = 3
     seed: int = 0
 
-    def config_for(self, engine: str) -> RunConfig:
+    def config_for(self, engine: EngineName) -> RunConfig:
         if self.model:
-            return RunConfig(engine=engine, model=self.model)  # type: ignore[arg-type]
-        return RunConfig(engine=engine)  # type: ignore[arg-type]
+            return RunConfig(engine=engine, model=self.model)
+        return RunConfig(engine=engine)
 
 
 def total_steps(dataset: Dataset, options: EvalOptions) -> int:

@@ -11,7 +11,8 @@ import typer
 from pydantic import ValidationError
 from rich.console import Console
 
-from extractor.config import ENGINES, RunConfig
+from extractor.config import RunConfig
+from extractor.engine_catalog import EngineName, engine_option_parser, engines_help
 from extractor.errors import NianbaoError
 from extractor.findings import Finding, doubted_cells, doubted_cells_of_json
 from extractor.ingest import load_path
@@ -40,27 +41,19 @@ def _fail(exc: NianbaoError) -> None:
 
 def extract(
     file: Annotated[str, typer.Argument(help="Report file (txt, html, pdf, docx) or - for standard input.")],
-    engine: Annotated[str, typer.Option("--engine", "-e", help=f"One of: {', '.join(ENGINES)}.")] = "hybrid",
+    engine: Annotated[EngineName, typer.Option("--engine", "-e", parser=engine_option_parser(),
+                                               help=f"One of: {engines_help()}.")] = "hybrid",
     as_json: Annotated[bool, typer.Option("--json", help="Print canonical JSON with findings and evidence.")] = False,
     model: Annotated[Optional[str], typer.Option(help="local:<name> or openai:<model> (LLM engines).")] = None,
     base_url: Annotated[Optional[str], typer.Option(help="OpenAI-compatible endpoint for openai:<model>.")] = None,
 ) -> None:
     """Read one report and verify every number."""
-    try:
-        kwargs: dict[str, object] = {"engine": engine}
-        if model:
-            kwargs["model"] = model
-        if base_url:
-            kwargs["base_url"] = base_url
-        config = RunConfig.model_validate(kwargs)
-    except ValidationError:
-        from extractor.engines import get_engine
-
-        try:
-            get_engine(engine)
-        except NianbaoError as exc:
-            _fail(exc)
-        raise
+    kwargs: dict[str, object] = {"engine": engine}
+    if model:
+        kwargs["model"] = model
+    if base_url:
+        kwargs["base_url"] = base_url
+    config = RunConfig.model_validate(kwargs)
     try:
         doc = load_path(file)
         progress_console = err if as_json else Console(stderr=True)
