@@ -24,9 +24,7 @@ from extractor.engine_catalog import EngineName
 from extractor.equations import EQUATION_RULES
 from extractor.findings import Finding, doubted_cells
 from extractor.pipeline import extract_document
-
-# Rules whose report-attributed failure says "the agency printed inconsistent or implausible numbers".
-BLAME_PREFIXES: tuple[str, ...] = ("R2", "R3", "R4", "R-T", "R-Y", "R-P")
+from extractor.rules import NUMBER_RULE_IDS
 
 
 @dataclass
@@ -51,7 +49,7 @@ class CaseResult:
 
 
 def _blames(findings: Iterable[Finding]) -> list[Finding]:
-    return [f for f in findings if f.attribution == "report" and f.rule.startswith(BLAME_PREFIXES)
+    return [f for f in findings if f.attribution == "report" and f.rule in NUMBER_RULE_IDS
             and f.severity in ("error", "warning")]
 
 
