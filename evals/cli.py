@@ -102,19 +102,20 @@ def eval_command(
         with _sigterm_as_interrupt():
             result = run_eval(dataset, options, lines.update)
 
-    Console().print(_summary_table(result["engines"]))
-    for name, metrics in result["engines"].items():
-        for failed in metrics["failed_samples"]:
-            err.print(f"[red]{name} 失败 failed[/red] {failed['sample']} ({failed['status']}): {failed['error']}")
+    data = result.to_dict()  # the JSON object: what --json writes and the tables and Markdown read
+    Console().print(_summary_table(data["engines"]))
+    for name, metrics in result.engines.items():
+        for failed in metrics.failed_samples:
+            err.print(f"[red]{name} 失败 failed[/red] {failed.sample} ({failed.status}): {failed.error}")
     if json_out is not None:
         json_out.parent.mkdir(parents=True, exist_ok=True)
-        json_out.write_text(json.dumps(result, ensure_ascii=False, indent=1, default=str), encoding="utf-8")
+        json_out.write_text(json.dumps(data, ensure_ascii=False, indent=1, default=str), encoding="utf-8")
         err.print(f"JSON → {json_out}")
     if md_out is not None:
         md_out.parent.mkdir(parents=True, exist_ok=True)
-        md_out.write_text(render_markdown(result), encoding="utf-8")
+        md_out.write_text(render_markdown(data), encoding="utf-8")
         err.print(f"Markdown → {md_out}")
-    if result["interrupted"]:
+    if result.interrupted:
         err.print("[yellow]已中断 interrupted: the figures cover only the reports read so far[/yellow]")
         raise typer.Exit(130)
 
