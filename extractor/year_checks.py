@@ -2,8 +2,9 @@
 
 They need two reports, so they run where several are read together (a batch, ``year_to_year``) or where
 the user names the year before (``nianbao check --previous``), never inside the single-report checker;
-``extractor.rules`` lists them and runs a pair (``check_year_pair``). Both are heuristics that break legitimately (机构改革, the 2019 reset of
-counting, documents that expire without 废止), hence warnings and notes, never errors.
+``extractor.rules`` lists them and runs a pair (``check_year_pair``). Both are heuristics that break
+legitimately (机构改革, the 2019 reset of counting, documents that expire without 废止), hence warnings
+and notes, never errors.
 """
 
 from __future__ import annotations
