@@ -21,6 +21,7 @@ sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 from evals.synth.corpus import StyleSummary, run_corpus  # noqa: E402
 from evals.synth.flatten import STYLES, TEXT_STYLES  # noqa: E402
 from extractor.config import RunConfig  # noqa: E402
+from extractor.engine_catalog import ENGINE_NAMES  # noqa: E402
 
 
 def _row(s: StyleSummary) -> str:
@@ -36,12 +37,12 @@ def main() -> int:
     parser.add_argument("--first-seed", type=int, default=0)
     parser.add_argument("--styles", default=",".join([*TEXT_STYLES, "html"]),
                         help=f"comma-separated, or 'all' ({', '.join(STYLES)})")
-    parser.add_argument("--engine", default="template", choices=["template", "hybrid", "llm"])
+    parser.add_argument("--engine", default="template", choices=ENGINE_NAMES)
     parser.add_argument("--model", default=None, help="for --engine llm/hybrid, e.g. local:qwen2.5-coder-1.5b")
     parser.add_argument("--json", type=Path, default=None, help="write the figures as JSON here")
     args = parser.parse_args()
     styles = list(STYLES) if args.styles == "all" else args.styles.split(",")
-    config = RunConfig(engine=args.engine, **({"model": args.model} if args.model else {}))  # type: ignore[arg-type]
+    config = RunConfig(engine=args.engine, model=args.model) if args.model else RunConfig(engine=args.engine)
     t0 = time.perf_counter()
     summary = run_corpus(range(args.first_seed, args.first_seed + args.reports), styles, args.engine, config)
     wall = time.perf_counter() - t0

@@ -27,12 +27,13 @@ from contextlib import contextmanager
 from multiprocessing.connection import Connection
 from typing import Any, TypeVar
 
+from extractor.engine_catalog import MODEL_ENGINES
 from extractor.errors import ConfigError, InputError
 
 FILE_TIMEOUT_ENV = "NIANBAO_FILE_TIMEOUT"
 # The template engine reads a report in well under a second and a 100-page PDF in under a minute;
 # the LLM engines take about five minutes a report with the embedded model on two cores.
-DEFAULT_BUDGET_S: dict[str, float] = {"template": 300.0}
+DEFAULT_BUDGET_S = 300.0
 DEFAULT_LLM_BUDGET_S = 1800.0
 _IDLE_EXIT_S = 600.0  # an idle worker leaves after this long; the next file starts a fresh one
 _POLL_S = 0.1
@@ -78,7 +79,7 @@ def file_budget_s(engine: str, override: float | None = None) -> float | None:
                 raise ConfigError(f"{FILE_TIMEOUT_ENV}={raw!r} is not a number of seconds",
                                   hint_zh=f"环境变量 {FILE_TIMEOUT_ENV} 应为秒数（0 表示不限时）")
     if override is None:
-        return DEFAULT_BUDGET_S.get(engine, DEFAULT_LLM_BUDGET_S)
+        return DEFAULT_LLM_BUDGET_S if engine in MODEL_ENGINES else DEFAULT_BUDGET_S
     return override if override > 0 else None
 
 

@@ -10,6 +10,7 @@ handlers' evaluated annotations, and ``gr`` is imported inside ``build_app`` to 
 import os
 from typing import TYPE_CHECKING, Any
 
+from extractor.engine_catalog import BY_NAME
 from extractor.errors import ConfigError
 from extractor.schema import get_cell
 from ui import cell_edit, queue_app, render, views
@@ -29,11 +30,7 @@ STAGE_ZH: dict[str, str] = {
     "verify": "逐格核验证据、检查勾稽关系",
     "done": "完成",
 }
-ENGINE_CHOICES: list[tuple[str, str]] = [
-    ("模板（确定性，快）", "template"),
-    ("混合（模板 + 大模型补读）", "hybrid"),
-    ("大模型", "llm"),
-]
+ENGINE_CHOICES: list[tuple[str, str]] = [(BY_NAME[name].zh, name) for name in UI_ENGINES]
 EXPORT_CHOICES: list[tuple[str, str]] = [("JSON", "json"), ("CSV（逐格）", "csv"), ("XLSX", "xlsx"),
                                           ("金标准文件（NAME.json + NAME.txt，zip）", "gold")]
 RECORD_HEADERS = ["编号", "机关", "年度", "模板", "审核人", "确认时间", "版本", "修改数", "问题数", "来源"]

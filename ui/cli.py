@@ -7,6 +7,7 @@ from pathlib import Path
 
 import typer
 
+from extractor.engine_catalog import REVIEW_ENGINES, EngineName, engine_option_parser, engines_help
 from extractor.errors import NianbaoError
 
 
@@ -25,7 +26,8 @@ def register(app: typer.Typer) -> None:
         port: int | None = typer.Option(None, help="Port (default: Gradio's, 7860 or the next free one)."),
         db: Path | None = typer.Option(None, help="SQLite file of confirmed records (default: NIANBAO_UI_DB or "
                                                   "~/.local/share/nianbao/reviews.sqlite)."),
-        engine: str = typer.Option("template", help="Default engine shown in the UI: template, hybrid or llm."),
+        engine: EngineName = typer.Option("template", parser=engine_option_parser(REVIEW_ENGINES),
+                                          help=f"Default engine shown in the UI: {engines_help(REVIEW_ENGINES)}."),
         batch: Path | None = typer.Option(None, help="Open on the review queue of this batch folder (the --out of "
                                                       "`nianbao batch`, holding results.jsonl)."),
     ) -> None:
@@ -34,11 +36,8 @@ def register(app: typer.Typer) -> None:
         from extractor.store import ReviewStore
         from ui.app import auth_from_env, build_app, launch
         from ui.queue import QueueService
-        from ui.service import UI_ENGINES, ReviewService
+        from ui.service import ReviewService
 
-        if engine not in UI_ENGINES:
-            typer.echo(f"error: unknown engine {engine!r}; choose one of {', '.join(UI_ENGINES)}", err=True)
-            raise typer.Exit(2)
         try:
             auth = auth_from_env()
             if host not in ("127.0.0.1", "localhost", "::1") and auth is None:

@@ -16,6 +16,7 @@ from pathlib import Path
 from typing import Any, Literal
 
 from extractor.config import RunConfig
+from extractor.engine_catalog import REVIEW_ENGINES, EngineName, parse_engine
 from extractor.errors import InputError, NianbaoError
 from extractor.findings import Evidence, Finding
 from extractor.ingest import SourceDocument, load_bytes, load_path, load_text
@@ -27,7 +28,7 @@ from extractor.time_budget import file_budget_s, run_within_budget, shared_pool
 from ui.private_files import PrivateExports
 
 UPLOAD_LIMIT_BYTES = 20 * 1024 * 1024
-UI_ENGINES: tuple[str, ...] = ("template", "hybrid", "llm")
+UI_ENGINES: tuple[EngineName, ...] = REVIEW_ENGINES
 UPLOAD_SUFFIXES: tuple[str, ...] = (".txt", ".text", ".md", ".csv", ".tsv", ".html", ".htm", ".pdf", ".docx", ".doc")
 ExportFormat = Literal["json", "csv", "xlsx", "gold"]
 
@@ -80,14 +81,14 @@ def zh_error(exc: BaseException) -> str:
 
 class ReviewService:
     def __init__(self, store: ReviewStore, default_engine: str = "template",
-                 config_factory: Callable[[str], RunConfig] | None = None,
+                 config_factory: Callable[[EngineName], RunConfig] | None = None,
                  time_budget_s: float | None | Literal["default"] = "default") -> None:
         """``time_budget_s``: seconds one upload may take to read and one extraction to run, each in a
         worker process killed when it is spent; "default": NIANBAO_FILE_TIMEOUT or the engine's
         default (extractor/time_budget.py); None: no budget, run in the calling thread."""
         self.store = store
         self.default_engine = default_engine if default_engine in UI_ENGINES else "template"
-        self._config_factory = config_factory or (lambda engine: RunConfig(engine=engine))  # type: ignore[arg-type]
+        self._config_factory = config_factory or (lambda engine: RunConfig(engine=engine))
         self._cancel: dict[str, threading.Event] = {}
         self._lock = threading.Lock()
         self.time_budget_s = time_budget_s
@@ -151,9 +152,7 @@ class ReviewService:
                 cancel: threading.Event | None = None) -> ReviewSession:
         from extractor.pipeline import extract_document
 
-        engine = engine or self.default_engine
-        if engine not in UI_ENGINES:
-            raise InputError(f"unknown engine {engine}", hint_zh=f"未知的提取引擎：{engine}")
+        engine = parse_engine(engine or self.default_engine, UI_ENGINES)
 
         def check() -> None:
             if cancel is not None and cancel.is_set():

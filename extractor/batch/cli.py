@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import difflib
 import os
 from pathlib import Path
 from typing import Annotated, Optional
@@ -27,7 +26,8 @@ from extractor.batch.inputs import SUPPORTED_EXTENSIONS, expand_inputs
 from extractor.batch.out_lock import OutDirBusy, OutDirLock
 from extractor.batch.runner import BatchOutcome, BatchRunner, default_jobs, stop_on_interrupt
 from extractor.batch.store import RESULTS_NAME, STATUS_DUPLICATE, STATUS_FAILED, STATUS_NOT_A_REPORT, STATUS_OK, read_results
-from extractor.config import ENGINES, RunConfig
+from extractor.config import RunConfig
+from extractor.engine_catalog import EngineName, engine_option_parser, engines_help
 from extractor.progress_lines import ThrottledLines
 
 USAGE_EXIT = 2
@@ -198,7 +198,8 @@ def batch(
     inputs: Annotated[list[str], typer.Argument(metavar="INPUT...", show_default=False,
                                                 help="文件、目录（递归）或通配符 files, directories (recursive) or globs")],
     out: Annotated[Path, typer.Option("--out", "-o", help="输出目录 output directory", show_default=False)],
-    engine: Annotated[str, typer.Option("--engine", "-e", help=f"提取引擎 engine: {'|'.join(ENGINES)}")] = RunConfig.model_fields["engine"].default,
+    engine: Annotated[EngineName, typer.Option("--engine", "-e", parser=engine_option_parser(),
+                                               help=f"提取引擎 engine: {engines_help()}")] = RunConfig.model_fields["engine"].default,
     jobs: Annotated[Optional[int], typer.Option("--jobs", "-j", min=1, show_default=False,
                                                 help="并行数 workers (default: 1; 4 against a served endpoint)")] = None,
     resume: Annotated[bool, typer.Option("--resume", help="继续上次批处理，跳过已完成的文件 skip files already done")] = False,
@@ -214,13 +215,8 @@ def batch(
     err = Console(stderr=True)
     console = Console()
 
-    if engine not in ENGINES:
-        close = difflib.get_close_matches(engine, ENGINES, n=1)
-        hint = f"，是否想用 {close[0]}？" if close else ""
-        raise _usage_error(err, f"未知的引擎 {engine!r}{hint}（可选 {', '.join(ENGINES)}）",
-                           f"unknown engine {engine!r}; choose one of {', '.join(ENGINES)}")
     try:
-        config = RunConfig(engine=engine, **({"model": model} if model else {}))  # type: ignore[arg-type]
+        config = RunConfig(engine=engine, model=model) if model else RunConfig(engine=engine)
     except ValueError as exc:
         raise _usage_error(err, f"设置无效：{exc}", f"invalid settings: {exc}") from exc
     workers = jobs or default_jobs(config)

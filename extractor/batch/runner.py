@@ -24,6 +24,7 @@ from pathlib import Path
 from typing import Any, Protocol
 
 from extractor.config import RunConfig
+from extractor.engine_catalog import MODEL_ENGINES
 from extractor.errors import ConfigError, InputError, LLMError, ModelUnavailableError, NianbaoError, NotAReportError
 from extractor.ingest.regular_file import UnreadableNowError
 from extractor.schema import Report
@@ -43,7 +44,7 @@ from extractor.batch.store import (
 )
 
 # Engines that call a language model: their results depend on the model and the prompts.
-LLM_ENGINES: frozenset[str] = frozenset({"llm", "hybrid", "baseline"})
+LLM_ENGINES: frozenset[str] = MODEL_ENGINES
 
 _PROMPTS_DIR = Path(__file__).resolve().parents[2] / "prompts"
 
