@@ -18,8 +18,8 @@ from extractor.batch.results_log import RESULTS_NAME
 from extractor.cli import main
 from extractor.errors import InputError
 from extractor.ingest import load_path
-from extractor.schema import Report, get_cell
 from extractor.review_store import CONFIRMED_IN_BULK, CONFIRMED_ON_SCREEN, ReviewStore
+from extractor.schema import Report, get_cell
 from tests.shared_data import SHARED
 from ui import render
 from ui.queue import (

@@ -13,8 +13,8 @@ import pytest
 
 from extractor.errors import ConfigError, InputError
 from extractor.findings import Evidence, Finding
-from extractor.schema import Report, get_cell, iter_cells, set_cell
 from extractor.review_store import ConflictError, ReviewStore
+from extractor.schema import Report, get_cell, iter_cells, set_cell
 from ui import render
 from ui.equations import equations_for, format_equation
 from ui.service import ExtractionCancelled, ReviewService, parse_cell_value
