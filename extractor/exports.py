@@ -19,7 +19,7 @@ import zipfile
 from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any, Literal
+from typing import Any
 
 from pydantic import ValidationError
 
@@ -306,7 +306,6 @@ def write_tables(paths: ExportPaths, tables: ExportTables, columns: Sequence[Col
 
 
 # ---- the review store's records
-RecordFormat = Literal["json", "csv", "xlsx", "gold"]
 RECORD_FORMATS: tuple[str, ...] = ("json", "csv", "xlsx", "gold")
 RECORD_FILES: dict[str, str] = {"json": "nianbao-records.json", "csv": "nianbao-cells.csv",
                                 "xlsx": "nianbao-records.xlsx", "gold": "nianbao-gold.zip"}

@@ -1,7 +1,8 @@
 """What the review UI does, without the UI: extract, edit a cell and re-check, confirm, reopen, export.
 
-Everything here is plain Python over ``extractor`` so it is tested without a browser; ``ui.app`` only
-wires these calls to Gradio components.
+Everything here is plain Python over ``extractor`` so it is tested without a browser; the app's handlers
+(``ui.review_app``, ``ui.cell_edit``, ``ui.queue_app``, ``ui.records_app``) call it and ``ui.app`` wires them
+to Gradio components.
 """
 
 from __future__ import annotations
@@ -16,7 +17,7 @@ from typing import Any, Literal
 
 from extractor.config import RunConfig
 from extractor.errors import InputError, NianbaoError
-from extractor.exports import RecordFormat, write_records
+from extractor.exports import write_records
 from extractor.findings import Evidence, Finding
 from extractor.ingest import SourceDocument, load_bytes, load_path, load_text
 from extractor.result import ExtractionResult
@@ -234,8 +235,9 @@ class ReviewService:
     def list_records(self) -> list[RecordSummary]:
         return self.store.list_records()
 
-    def export(self, fmt: RecordFormat, ids: list[int] | None = None, directory: str | Path | None = None) -> Path:
-        """Write an export file and return its path (gold files come zipped: NAME.json + NAME.txt pairs)."""
+    def export(self, fmt: str, ids: list[int] | None = None, directory: str | Path | None = None) -> Path:
+        """Write an export file (``fmt``: one of ``extractor.exports.RECORD_FORMATS``) and return its path
+        (gold files come zipped: NAME.json + NAME.txt pairs)."""
         if directory is not None:
             out_dir = Path(directory)
             out_dir.mkdir(parents=True, exist_ok=True)
