@@ -20,7 +20,7 @@ sys.path.insert(0, str(REPO))
 
 from benchmarks.bench_batch import make_corpus, run_batch  # noqa: E402
 from extractor.config import RunConfig  # noqa: E402
-from extractor.store import ReviewStore  # noqa: E402
+from extractor.review_store import ReviewStore  # noqa: E402
 from ui import queue_render  # noqa: E402
 from ui.queue import QueueService  # noqa: E402
 from ui.service import ReviewService  # noqa: E402

@@ -13,8 +13,8 @@ from pathlib import Path
 
 import pytest
 
+from extractor.batch.results_log import read_results
 from extractor.batch.runner import BatchRunner, BatchSettings, FatalBatchError, failed_record, process_file
-from extractor.batch.store import read_results
 from extractor.config import RunConfig
 from extractor.errors import ModelUnavailableError
 

@@ -57,7 +57,7 @@ def test_the_python_entry_points_raise_the_catalog_error() -> None:
 
 def test_the_review_ui_offers_a_subset_and_says_so(tmp_path: Path) -> None:
     from extractor.ingest import load_text
-    from extractor.store import ReviewStore
+    from extractor.review_store import ReviewStore
     from ui.app import ENGINE_CHOICES
     from ui.service import ReviewService, zh_error
 

@@ -18,8 +18,8 @@ from pathlib import Path
 
 import pytest
 
-from extractor.batch.exports import build_tables
 from extractor.cli import main
+from extractor.exports import build_tables
 from tests.hostile import CASES, HostileCase, build_corpus, builders
 from tests.shared_data import SHARED
 
@@ -31,8 +31,8 @@ CHILD_TIMEOUT_S = 120  # a hang fails the test instead of holding the suite
 
 _CHILD = """
 import json, resource, sys, time
-from extractor.batch.exports import build_tables
 from extractor.cli import main
+from extractor.exports import build_tables
 started = time.perf_counter()
 code = main(sys.argv[1:])
 print(json.dumps({"code": code, "seconds": time.perf_counter() - started,

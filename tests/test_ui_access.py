@@ -15,7 +15,7 @@ from types import SimpleNamespace
 
 import pytest
 
-from extractor.store import ReviewStore
+from extractor.review_store import ReviewStore
 from tests.shared_data import SHARED
 from ui.access import LoginGuard, _hostname, reviewer_name
 from ui.private_files import PrivateExports

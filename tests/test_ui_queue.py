@@ -14,12 +14,12 @@ from types import SimpleNamespace
 
 import pytest
 
-from extractor.batch.store import RESULTS_NAME
+from extractor.batch.results_log import RESULTS_NAME
 from extractor.cli import main
 from extractor.errors import InputError
 from extractor.ingest import load_path
+from extractor.review_store import CONFIRMED_IN_BULK, CONFIRMED_ON_SCREEN, ReviewStore
 from extractor.schema import Report, get_cell
-from extractor.store import CONFIRMED_IN_BULK, CONFIRMED_ON_SCREEN, ReviewStore
 from tests.shared_data import SHARED
 from ui import render
 from ui.queue import (

@@ -18,7 +18,7 @@ from typing import Any
 
 import pytest
 
-from extractor.batch.store import RESULTS_NAME
+from extractor.batch.results_log import RESULTS_NAME
 from extractor.schema import Report, get_cell, report_from_record
 from tests.shared_data import ROOT, SHARED
 from tests.test_ui_browser import TIMEOUT_MS, _free_port, page, shots  # noqa: F401 - fixtures
@@ -92,7 +92,7 @@ def test_office_reviews_a_batch_through_the_queue(tmp_path: Path, page: Any, sho
     pytest.importorskip("gradio")
     from playwright.sync_api import expect
 
-    from extractor.store import ReviewStore
+    from extractor.review_store import ReviewStore
     from ui.app import build_app, launch
     from ui.queue import QueueService
     from ui.service import ReviewService

@@ -19,7 +19,7 @@ from extractor.schema import get_cell
 from ui import render
 from ui.service import ReviewService, ReviewSession, zh_error
 from ui.views import REVIEW_VIEW, cell_view, edit_message, review_view, status_html
-from ui.wiring import Components, action_box, bind_reviewer, parse_action
+from ui.wiring import Components, action_box, bind_request, parse_action
 
 CELL_ACTION_ID = "nb-cell-action"
 QUEUE_ACTION_ID = "nb-queue-action"
@@ -162,7 +162,7 @@ def wire(app: Any, service: ReviewService, c: Components) -> None:
     waits for the one before to finish with the session (no race on it), and one superseded while waiting is
     dropped; nothing typed is lost that way, because every action carries what the open cell holds."""
     inputs = [c["session"], c["cell_action"], c["reviewer"]]
-    c["cell_action"].change(bind_reviewer(c, on_cell_action, service, n_inputs=len(inputs), reviewer_inputs=(2,)),
+    c["cell_action"].change(bind_request(c, on_cell_action, service, n_inputs=len(inputs), reviewer_inputs=(2,)),
                             inputs, c.pick(REVIEW_VIEW), trigger_mode="always_last", concurrency_limit=None,
                             show_progress="hidden").then(None, js=FOCUS_SCRIPT)
     app.load(None, None, None, js=PAGE_SCRIPT)

@@ -33,7 +33,7 @@ def register(app: typer.Typer) -> None:
     ) -> None:
         """Start the review UI (审核界面): paste a report or work through a batch's queue, check the evidence,
         correct, confirm."""
-        from extractor.store import ReviewStore
+        from extractor.review_store import ReviewStore
         from ui.app import auth_from_env, build_app, launch
         from ui.queue import QueueService
         from ui.service import ReviewService

@@ -22,15 +22,15 @@ from typing import Any
 from pydantic import ValidationError
 
 from extractor.batch.confirmed import CONFIRMED_FORMATS, Confirmation, confirmed_lines, export_file, write_confirmed
-from extractor.batch.exports import build_tables
-from extractor.batch.store import RESULTS_NAME, STATUS_NOT_A_REPORT, STATUS_OK, Record, read_results
+from extractor.batch.results_log import RESULTS_NAME, STATUS_NOT_A_REPORT, STATUS_OK, Record, read_results
 from extractor.errors import InputError, NianbaoError
+from extractor.exports import build_tables
 from extractor.findings import Evidence, Finding, doubted_cells_of_json
 from extractor.ingest import SourceDocument
 from extractor.ingest.limits import current_limits
 from extractor.ingest.regular_file import read_regular
+from extractor.review_store import CONFIRMED_IN_BULK, CONFIRMED_ON_SCREEN, BatchOrigin, ConfirmedWork, StoredRecord
 from extractor.schema import report_from_record
-from extractor.store import CONFIRMED_IN_BULK, CONFIRMED_ON_SCREEN, BatchOrigin, ConfirmedWork, StoredRecord
 from ui.service import ReviewService, ReviewSession, zh_error
 
 # Queue states in the order the list shows them: a person's work first, finished work last.

@@ -1,8 +1,8 @@
 """The review queue in the app: the 批次队列 tab, the bar and 「确认并下一份」 on the review screen, and the
 handlers behind them (module-level functions over ``QueueService``, returning outputs by component name).
-
-No ``from __future__ import annotations`` for the same reason as ``ui.app``: Gradio reads annotations.
 """
+
+from __future__ import annotations
 
 from typing import Any
 
@@ -11,8 +11,8 @@ from ui import queue_render
 from ui.render import render_edits
 from ui.queue import QueueService
 from ui.service import ReviewSession, zh_error
-from ui.views import review_view, status_html
-from ui.wiring import Components, action_box, bind, bind_reviewer, parse_action
+from ui.views import review_view, select_tab, status_html
+from ui.wiring import Components, action_box, bind, bind_request, parse_action
 from ui.cell_edit import FOCUS_SCRIPT, QUEUE_ACTION_ID
 
 QUEUE_VIEW: tuple[str, ...] = ("batch", "queue_progress", "queue_list", "queue_status", "clean_keys", "bulk_btn")
@@ -28,12 +28,6 @@ def _update(**kwargs: Any) -> Any:
     import gradio as gr
 
     return gr.update(**kwargs)
-
-
-def _tabs(selected: str) -> Any:
-    import gradio as gr
-
-    return gr.Tabs(selected=selected)
 
 
 # ---- handlers
@@ -73,7 +67,7 @@ def _open(qs: QueueService, directory: str | None, key: str, done: str = "") -> 
         session = qs.open_item(directory, key)
     except Exception as exc:
         out = queue_view(qs, directory, f"{done}无法打开：{zh_error(exc)}", ok=False)
-        out["tabs"] = _tabs("queue")
+        out["tabs"] = select_tab("queue")
         return out
     queue = qs.load(directory)
     state = "（已确认，可修改后再次确认）" if session.base_version else ""
@@ -82,7 +76,7 @@ def _open(qs: QueueService, directory: str | None, key: str, done: str = "") -> 
                f"提取存疑 {len(session.extraction_doubts)} 条；点击表格中的格子即可查看证据并直接修改{warn}")
     # the list itself is redrawn when its tab is shown again, not on every report (it grows with the batch)
     out = review_view(session, status_html(message))
-    out.update(tabs=_tabs("review"), queue_bar=queue_render.render_bar(queue, session), confirm_status="")
+    out.update(tabs=select_tab("review"), queue_bar=queue_render.render_bar(queue, session), confirm_status="")
     return out
 
 
@@ -123,7 +117,7 @@ def on_confirm_next(qs: QueueService, session: ReviewSession | None, reviewer: s
     if item is None:
         out = review_view(None, status_html(done + "本批次的报告已全部确认"))
         out.update(queue_view(qs, directory, done + "本批次的报告已全部确认"))
-        out.update(tabs=_tabs("queue"), queue_bar="", confirm_status=status_html(done))
+        out.update(tabs=select_tab("queue"), queue_bar="", confirm_status=status_html(done))
         return out
     out = _open(qs, directory, item.key, done)
     out["confirm_status"] = status_html(done)
@@ -208,10 +202,10 @@ def wire(gr: Any, app: Any, qs: QueueService, c: Components) -> None:
     c["open_next_btn"].click(bind(c, on_open_next, qs), [c["batch"]], open_outputs)
     # who confirms: the logged-in user when the UI has a login, else the name typed (ui.access.reviewer_name)
     next_inputs = [c["session"], c["reviewer"], c["batch"]]
-    c["confirm_next_btn"].click(bind_reviewer(c, on_confirm_next, qs, n_inputs=len(next_inputs), reviewer_inputs=(1,)),
+    c["confirm_next_btn"].click(bind_request(c, on_confirm_next, qs, n_inputs=len(next_inputs), reviewer_inputs=(1,)),
                                 next_inputs, open_outputs).then(None, js=FOCUS_SCRIPT)
     bulk_inputs = [c["batch"], c["reviewer"], c["queue_reviewer"], c["clean_keys"]]
-    c["bulk_btn"].click(bind_reviewer(c, on_bulk_confirm, qs, n_inputs=len(bulk_inputs), reviewer_inputs=(1, 2)),
+    c["bulk_btn"].click(bind_request(c, on_bulk_confirm, qs, n_inputs=len(bulk_inputs), reviewer_inputs=(1, 2)),
                         bulk_inputs, queue_outputs)
     c["queue_export_btn"].click(bind(c, on_export, qs), [c["batch"], c["queue_export_format"]],
                                 [c["queue_export_file"], c["queue_status"]])

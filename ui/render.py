@@ -11,8 +11,8 @@ import html
 from collections.abc import Iterable, Sequence
 
 from extractor.findings import Evidence, Finding, doubted_cells
+from extractor.review_store import CellEdit
 from extractor.schema import CellValue, Report, get_cell
-from extractor.store import CellEdit
 from extractor.template_spec import (
     ACTIVE_BLOCKS,
     ACTIVE_ROWS,

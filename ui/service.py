@@ -1,7 +1,8 @@
 """What the review UI does, without the UI: extract, edit a cell and re-check, confirm, reopen, export.
 
-Everything here is plain Python over ``extractor`` so it is tested without a browser; ``ui.app`` only
-wires these calls to Gradio components.
+Everything here is plain Python over ``extractor`` so it is tested without a browser; the app's handlers
+(``ui.review_app``, ``ui.cell_edit``, ``ui.queue_app``, ``ui.records_app``) call it and ``ui.app`` wires them
+to Gradio components.
 """
 
 from __future__ import annotations
@@ -9,7 +10,6 @@ from __future__ import annotations
 import re
 import threading
 import unicodedata
-import zipfile
 from collections.abc import Callable
 from dataclasses import dataclass, field, replace
 from pathlib import Path
@@ -18,11 +18,12 @@ from typing import Any, Literal
 from extractor.config import RunConfig
 from extractor.engine_catalog import REVIEW_ENGINES, EngineName, parse_engine
 from extractor.errors import InputError, NianbaoError
+from extractor.exports import write_records
 from extractor.findings import Evidence, Finding
 from extractor.ingest import SourceDocument, load_bytes, load_path, load_text
 from extractor.result import ExtractionResult
+from extractor.review_store import CONFIRMED_ON_SCREEN, BatchOrigin, CellEdit, RecordSummary, ReviewStore, StoredRecord
 from extractor.schema import CellValue, Report, get_cell, iter_cells, set_cell
-from extractor.store import CONFIRMED_ON_SCREEN, BatchOrigin, CellEdit, RecordSummary, ReviewStore, StoredRecord
 from extractor.template_spec import ACTIVE_ROWS
 from extractor.time_budget import file_budget_s, run_within_budget, shared_pool
 from ui.private_files import PrivateExports
@@ -30,7 +31,6 @@ from ui.private_files import PrivateExports
 UPLOAD_LIMIT_BYTES = 20 * 1024 * 1024
 UI_ENGINES: tuple[EngineName, ...] = REVIEW_ENGINES
 UPLOAD_SUFFIXES: tuple[str, ...] = (".txt", ".text", ".md", ".csv", ".tsv", ".html", ".htm", ".pdf", ".docx", ".doc")
-ExportFormat = Literal["json", "csv", "xlsx", "gold"]
 
 Progress = Callable[[str, float], None]
 
@@ -234,33 +234,18 @@ class ReviewService:
     def list_records(self) -> list[RecordSummary]:
         return self.store.list_records()
 
-    def export(self, fmt: ExportFormat, ids: list[int] | None = None, directory: str | Path | None = None) -> Path:
-        """Write an export file and return its path (gold files come zipped: NAME.json + NAME.txt pairs)."""
+    def export(self, fmt: str, ids: list[int] | None = None, directory: str | Path | None = None) -> Path:
+        """Write an export file (``fmt``: one of ``extractor.exports.RECORD_FORMATS``) and return its path
+        (gold files come zipped: NAME.json + NAME.txt pairs)."""
         if directory is not None:
             out_dir = Path(directory)
             out_dir.mkdir(parents=True, exist_ok=True)
-            return self._write_export(fmt, ids, out_dir)
+            return write_records(self.store, fmt, out_dir, ids)
         # for download: a private folder (0700, files 0600) that is removed after an hour or at exit
         out_dir = self.exports.new_dir()
-        path = self._write_export(fmt, ids, out_dir)
+        path = write_records(self.store, fmt, out_dir, ids)
         self.exports.seal(out_dir)
         return path
-
-    def _write_export(self, fmt: ExportFormat, ids: list[int] | None, out_dir: Path) -> Path:
-        if fmt == "json":
-            return self.store.export_json(out_dir / "nianbao-records.json", ids)
-        if fmt == "csv":
-            return self.store.export_csv(out_dir / "nianbao-cells.csv", ids)
-        if fmt == "xlsx":
-            return self.store.export_xlsx(out_dir / "nianbao-records.xlsx", ids)
-        if fmt == "gold":
-            files = self.store.export_gold(out_dir / "gold", ids)
-            archive = out_dir / "nianbao-gold.zip"
-            with zipfile.ZipFile(archive, "w", zipfile.ZIP_DEFLATED) as zf:
-                for f in files:
-                    zf.write(f, arcname=f.name)
-            return archive
-        raise InputError(f"unknown export format {fmt}", hint_zh=f"未知的导出格式：{fmt}")
 
 
 # ---- parsing a reviewer's value

@@ -13,7 +13,7 @@ from extractor.schema import CellValue, get_cell
 from ui import render
 from ui.service import ReviewSession
 
-# the review screen's outputs, in the order ui.app's VIEW list has always used
+# the review screen's outputs: every handler that shows a report (extract, edit, open, reopen) changes these
 REVIEW_VIEW: tuple[str, ...] = ("session", "status", "summary", "tables", "findings", "source", "finding_dd",
                                 "cell_dd", "detail", "new_value", "edits")
 
@@ -22,6 +22,13 @@ def _update(**kwargs: Any) -> Any:
     import gradio as gr
 
     return gr.update(**kwargs)
+
+
+def select_tab(tab_id: str) -> Any:
+    """The app's tabs with ``tab_id`` shown."""
+    import gradio as gr
+
+    return gr.Tabs(selected=tab_id)
 
 
 def status_html(message: str, ok: bool = True) -> str:

@@ -11,6 +11,7 @@ from __future__ import annotations
 import inspect
 import json
 from collections.abc import Callable, Iterable, Mapping
+from dataclasses import dataclass
 from typing import Any
 
 from ui.access import reviewer_name
@@ -25,36 +26,77 @@ class Components(dict[str, Any]):
         return [self[n] for n in names]
 
 
+def _outputs(components: Components, out: Mapping[str, Any]) -> dict[Any, Any]:
+    """A handler's ``{name: value}`` as Gradio's ``{component: value}``. Nothing to change is Gradio's skip:
+    Gradio would read an empty dict as one output value (and fail an event with several outputs)."""
+    if not out:
+        import gradio as gr
+
+        return gr.skip()
+    return {components[name]: value for name, value in out.items()}
+
+
 def bind(components: Components, handler: Handler, *bound: Any) -> Callable[..., dict[Any, Any]]:
     """``handler(*bound, *inputs)`` as a Gradio callback returning ``{component: value}``."""
 
     def run(*inputs: Any) -> dict[Any, Any]:
-        out = handler(*bound, *inputs)
-        return {components[name]: value for name, value in out.items()}
+        return _outputs(components, handler(*bound, *inputs))
 
     run.__name__ = getattr(handler, "__name__", "handler")
     return run
 
 
-def bind_reviewer(components: Components, handler: Handler, *bound: Any, n_inputs: int,
-                  reviewer_inputs: tuple[int, ...]) -> Callable[..., dict[Any, Any]]:
-    """``bind`` for a handler that records who did something: Gradio also passes the request, and each
-    of the ``n_inputs`` inputs at ``reviewer_inputs`` (a 审核人 box) becomes the logged-in user when the UI
-    has a login (``ui.access.reviewer_name``), so a typed name cannot stand for another account."""
+@dataclass(frozen=True)
+class Caller:
+    """Who sent an event, as a handler needs it: the logged-in user (None when the UI has no login) and
+    the browser session (each has its own cancel token)."""
+
+    username: str | None
+    session_key: str
+
+
+def caller_of(request: Any) -> Caller:
+    return Caller(username=getattr(request, "username", None) or None,
+                  session_key=getattr(request, "session_hash", None) or "default")
+
+
+# Gradio's progress bar as a handler sees it: (fraction done, what is being done)
+ProgressBar = Callable[[float, str], None]
+
+
+def bind_request(components: Components, handler: Handler, *bound: Any, n_inputs: int,
+                 reviewer_inputs: tuple[int, ...] = (), caller: bool = False,
+                 progress: bool = False) -> Callable[..., dict[Any, Any]]:
+    """``bind`` for a handler that needs to know who sent the event. Gradio also passes the request, and
+    each of the ``n_inputs`` inputs at ``reviewer_inputs`` (a 审核人 box) becomes the logged-in user when the
+    UI has a login (``ui.access.reviewer_name``), so a typed name cannot stand for another account. With
+    ``caller`` the handler gets a ``Caller`` after its inputs; with ``progress`` a ``ProgressBar`` after that
+    (Gradio shows a progress bar only for a callback that declares one)."""
     import gradio as gr
 
     def run(*args: Any) -> dict[Any, Any]:
-        *inputs, request = args
+        if progress:
+            *args_list, request, tracker = args
+        else:
+            *args_list, request = args
+        inputs = list(args_list)
         for i in reviewer_inputs:
             inputs[i] = reviewer_name(request, inputs[i])
-        out = handler(*bound, *inputs)
-        return {components[name]: value for name, value in out.items()}
+        extra: list[Any] = []
+        if caller:
+            extra.append(caller_of(request))
+        if progress:
+            extra.append(lambda fraction, desc: tracker(fraction, desc=desc))
+        return _outputs(components, handler(*bound, *inputs, *extra))
 
-    # Gradio passes the request to a positional parameter annotated gr.Request (after the inputs), and
-    # it counts inputs by positional parameters: ``*args`` would hide both, so the signature is spelled out.
+    # Gradio passes the request to a positional parameter annotated gr.Request (after the inputs), a
+    # tracker to one whose default is a gr.Progress, and it counts inputs by positional parameters:
+    # ``*args`` would hide all three, so the signature is spelled out.
     positional = inspect.Parameter.POSITIONAL_ONLY
     params = [inspect.Parameter(f"input_{i}", positional) for i in range(n_inputs)]
     params.append(inspect.Parameter("request", positional, annotation=gr.Request))
+    if progress:
+        params.append(inspect.Parameter("progress", positional, default=gr.Progress()))
     run.__signature__ = inspect.Signature(params)  # type: ignore[attr-defined]
     run.__annotations__ = {"request": gr.Request}
     run.__name__ = getattr(handler, "__name__", "handler")

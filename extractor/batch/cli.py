@@ -21,13 +21,13 @@ from rich.progress import (
 from rich.table import Table
 from rich.text import Text
 
-from extractor.batch.exports import BatchSummary, ExportPaths, write_exports
 from extractor.batch.inputs import SUPPORTED_EXTENSIONS, expand_inputs
 from extractor.batch.out_lock import OutDirBusy, OutDirLock
+from extractor.batch.results_log import RESULTS_NAME, STATUS_DUPLICATE, STATUS_FAILED, STATUS_NOT_A_REPORT, STATUS_OK, read_results
 from extractor.batch.runner import BatchOutcome, BatchRunner, default_jobs, stop_on_interrupt
-from extractor.batch.store import RESULTS_NAME, STATUS_DUPLICATE, STATUS_FAILED, STATUS_NOT_A_REPORT, STATUS_OK, read_results
 from extractor.config import RunConfig
 from extractor.engine_catalog import EngineName, engine_option_parser, engines_help
+from extractor.exports import BatchSummary, ExportPaths, write_exports
 from extractor.progress_lines import ThrottledLines
 
 USAGE_EXIT = 2

@@ -3,8 +3,8 @@ confirmed values, exported as the batch exports its own (reports CSV/XLSX, findi
 who confirmed it, when, how, and how many cells the review changed.
 
 The lines keep the batch's shape (``source_path``, ``source_sha256`` of the file, ``settings`` …) so the
-same readers and ``exports.build_tables`` take them; the report fields, ``findings``, ``evidence`` and
-``counts`` are the confirmed record's, and ``review`` says how it was confirmed.
+same readers and ``extractor.exports.build_tables`` take them; the report fields, ``findings``,
+``evidence`` and ``counts`` are the confirmed record's, and ``review`` says how it was confirmed.
 """
 
 from __future__ import annotations
@@ -14,7 +14,9 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, Literal
 
-from extractor.batch.exports import (
+from extractor.batch.results_log import STATUS_DUPLICATE, STATUS_OK, Record
+from extractor.batch.runner import finding_counts
+from extractor.exports import (
     REPORT_COLUMNS,
     Column,
     ExportPaths,
@@ -23,10 +25,8 @@ from extractor.batch.exports import (
     write_jsonl,
     write_tables,
 )
-from extractor.batch.runner import finding_counts
-from extractor.batch.store import STATUS_DUPLICATE, STATUS_OK, Record
+from extractor.review_store import StoredRecord, changed_cells
 from extractor.schema import Report
-from extractor.store import StoredRecord, changed_cells
 
 CONFIRMED_CSV = "confirmed-reports.csv"
 CONFIRMED_XLSX = "confirmed-reports.xlsx"
@@ -58,7 +58,7 @@ CONFIRMED_COLUMNS: tuple[Column, ...] = REPORT_COLUMNS + REVIEW_COLUMNS
 
 @dataclass(frozen=True)
 class Confirmation:
-    """A stored record confirmed for one batch line, and how (``extractor.store`` ``CONFIRMED_*``)."""
+    """A stored record confirmed for one batch line, and how (``extractor.review_store`` ``CONFIRMED_*``)."""
 
     record: StoredRecord
     via: str

@@ -2,7 +2,7 @@
 append each file's line to results.jsonl the moment it is done.
 
 One thread (the caller's) owns admission and writing; workers only read files and run the pipeline.
-That keeps the store single-writer and makes the de-duplication decisions in input order, so an
+That keeps the results log single-writer and makes the de-duplication decisions in input order, so an
 interrupted-then-resumed batch records the same primary path for duplicated content as an
 uninterrupted one.
 """
@@ -30,7 +30,7 @@ from extractor.ingest.regular_file import UnreadableNowError
 from extractor.schema import Report
 from extractor.time_budget import FileTimeoutError, WorkerDiedError, WorkerPool, run_within_budget
 
-from extractor.batch.store import (
+from extractor.batch.results_log import (
     RESULTS_NAME,
     STATUS_DUPLICATE,
     STATUS_FAILED,
@@ -39,7 +39,7 @@ from extractor.batch.store import (
     DoneIndex,
     LoadedResults,
     Record,
-    ResultStore,
+    ResultsLog,
     read_results,
 )
 
@@ -293,8 +293,8 @@ class BatchRunner:
         outcome.truncated_tail = loaded.truncated_tail
         outcome.bad_lines = loaded.bad_lines
         index = DoneIndex.from_records(loaded.records, self.retry_failed)
-        store = ResultStore(self.results_path)
-        store.open(loaded if self.resume else None)
+        log = ResultsLog(self.results_path)
+        log.open(loaded if self.resume else None)
 
         in_flight: dict[Future[Record], tuple[Path, str]] = {}
         primary_this_run: dict[str, str] = {}  # sha256 -> path read (or being read) in this run
@@ -302,7 +302,7 @@ class BatchRunner:
         key = self.settings.key
 
         def write(record: Record, path: Path) -> None:
-            store.append(record)
+            log.append(record)
             index.add(record)
             status = record["status"]
             outcome.by_status[status] = outcome.by_status.get(status, 0) + 1
@@ -374,7 +374,7 @@ class BatchRunner:
                     finish(future)
         finally:
             executor.shutdown(wait=True, cancel_futures=True)
-            store.close()
+            log.close()
             if self._pool is not None:
                 self._pool.close()
                 self._pool = None

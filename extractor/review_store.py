@@ -1,9 +1,11 @@
-"""SQLite store of reviewed (confirmed) reports and their edit history.
+"""The review store: reviewed (confirmed) reports, every edit and who made it, in SQLite.
 
 One record per source text (keyed by its sha256). Confirming writes the confirmed report, the findings
 at that moment and every edit the reviewer made, and bumps the record's ``version``. A reviewer confirms
 *against* the version they started from; if someone else confirmed in between, ``confirm`` raises
 ``ConflictError`` instead of overwriting their work (optimistic concurrency).
+
+The files made from these records (JSON, CSV, XLSX, eval gold) are written by ``extractor.exports``.
 
 The schema grows only by appending functions to ``MIGRATIONS`` (the pattern of simonw/llm's
 ``migrations.py``): each runs once, in order, and is recorded in ``_nianbao_migrations``.
@@ -21,11 +23,7 @@ from pathlib import Path
 from typing import Any
 
 from extractor.errors import NianbaoError
-from extractor.schema import Report, iter_cells, report_from_record
-from extractor.spreadsheet import Sheet, write_csv, write_xlsx
-from extractor.template_spec import cell_label
-
-CellValue = int | str | None
+from extractor.schema import CellValue, Report, iter_cells, report_from_record
 
 
 class ConflictError(NianbaoError):
@@ -446,91 +444,11 @@ class ReviewStore:
             ).fetchall()
         return [dict(r) for r in rows]
 
-    # ---- exports
-    def _selected(self, ids: Iterable[int] | None) -> list[StoredRecord]:
+    def records(self, ids: Iterable[int] | None = None) -> list[StoredRecord]:
+        """The given records in that order, or every record, oldest confirmation first (what an export holds)."""
         if ids is None:
             return [self.get(s.id) for s in reversed(self.list_records(limit=1_000_000))]
         return [self.get(i) for i in ids]
-
-    def export_json(self, path: str | Path, ids: Iterable[int] | None = None) -> Path:
-        """All (or the given) records: confirmed report, findings, edits and provenance."""
-        records = []
-        for rec in self._selected(ids):
-            data = dict(rec.confirmed)
-            data["findings"] = rec.findings
-            data["review"] = {
-                "record_id": rec.id, "version": rec.version, "reviewer": rec.reviewer,
-                "confirmed_at": rec.confirmed_at, "source_sha256": rec.source_sha256, "source_name": rec.source_name,
-                "engine": rec.engine,
-                "edits": [_edit_dict(e) for e in self.edits(rec.id)],
-            }
-            records.append(data)
-        out = Path(path)
-        out.write_text(json.dumps(records, ensure_ascii=False, indent=1) + "\n", encoding="utf-8")
-        return out
-
-    CELL_COLUMNS: tuple[str, ...] = (
-        "record_id", "version", "source_sha256", "source_name", "agency", "year", "template", "reviewer",
-        "confirmed_at", "cell", "label", "value", "machine_value", "edited",
-    )
-
-    def cell_rows(self, ids: Iterable[int] | None = None) -> list[list[Any]]:
-        """One row per cell of each record (long format): what was confirmed beside what the machine read."""
-        rows: list[list[Any]] = []
-        for rec in self._selected(ids):
-            report = rec.report
-            machine_values = _machine_values(rec.machine)
-            for path, value in iter_cells(report):
-                machine_value = machine_values.get(path)
-                rows.append([
-                    rec.id, rec.version, rec.source_sha256, rec.source_name, report.agency, report.year,
-                    report.template, rec.reviewer, rec.confirmed_at, path, cell_label(path), value, machine_value,
-                    int(value != machine_value),
-                ])
-        return rows
-
-    def export_csv(self, path: str | Path, ids: Iterable[int] | None = None) -> Path:
-        return write_csv(Path(path), self.CELL_COLUMNS, self.cell_rows(ids))
-
-    def export_xlsx(self, path: str | Path, ids: Iterable[int] | None = None) -> Path:
-        id_list = None if ids is None else list(ids)
-        records = self._selected(id_list)
-        summary = [
-            [rec.id, rec.version, rec.confirmed.get("agency"), rec.confirmed.get("year"), rec.confirmed.get("template"),
-             rec.reviewer, rec.confirmed_at, rec.source_name, rec.source_sha256, len(self.edits(rec.id)),
-             len(rec.findings)]
-            for rec in records
-        ]
-        edits = [
-            [e.record_id, e.version, e.seq, e.path, cell_label(e.path), e.before, e.after, e.who, e.at]
-            for rec in records for e in self.edits(rec.id)
-        ]
-        return write_xlsx(Path(path), [
-            Sheet("records", ["record_id", "version", "agency", "year", "template", "reviewer", "confirmed_at",
-                              "source_name", "source_sha256", "n_edits", "n_findings"], summary, freeze_header=False),
-            Sheet("cells", list(self.CELL_COLUMNS), self.cell_rows(id_list), freeze_header=False),
-            Sheet("edits", ["record_id", "version", "seq", "cell", "label", "before", "after", "who", "at"], edits,
-                  freeze_header=False),
-        ])
-
-    def export_gold(self, directory: str | Path, ids: Iterable[int] | None = None) -> list[Path]:
-        """Gold files for the eval suite: ``NAME.json`` (canonical report only) + ``NAME.txt`` (source)."""
-        target = Path(directory)
-        target.mkdir(parents=True, exist_ok=True)
-        written: list[Path] = []
-        for rec in self._selected(ids):
-            name = gold_name(rec)
-            json_path = target / f"{name}.json"
-            txt_path = target / f"{name}.txt"
-            json_path.write_text(json.dumps(rec.report.canonical(), ensure_ascii=False, indent=1) + "\n", encoding="utf-8")
-            txt_path.write_text(rec.source_text, encoding="utf-8")
-            written += [json_path, txt_path]
-        return written
-
-
-def gold_name(rec: StoredRecord) -> str:
-    """``r0007_8d25aa58008aa371``: record number + the source hash prefix, like the shared gold names."""
-    return f"r{rec.id:04d}_{rec.source_sha256[:16]}"
 
 
 def _conflict(current: int, expected: int, reviewer: str | None, at: str | None) -> ConflictError:
@@ -557,15 +475,10 @@ def _record(row: sqlite3.Row) -> StoredRecord:
     )
 
 
-def _edit_dict(e: StoredEdit) -> dict[str, Any]:
-    return {"version": e.version, "seq": e.seq, "cell": e.path, "before": e.before, "after": e.after, "who": e.who,
-            "at": e.at}
-
-
 def changed_cells(rec: StoredRecord) -> list[str]:
     """The cells whose confirmed value differs from the machine reading the review started from."""
-    machine_values = _machine_values(rec.machine)
-    return [path for path, value in iter_cells(rec.report) if value != machine_values.get(path)]
+    machine = machine_values(rec.machine)
+    return [path for path, value in iter_cells(rec.report) if value != machine.get(path)]
 
 
 def _chunks(items: list[Any], size: int = 500) -> Iterator[list[Any]]:
@@ -574,7 +487,8 @@ def _chunks(items: list[Any], size: int = 500) -> Iterator[list[Any]]:
         yield items[i:i + size]
 
 
-def _machine_values(machine: dict[str, Any]) -> dict[str, CellValue]:
+def machine_values(machine: dict[str, Any]) -> dict[str, CellValue]:
+    """The cells of the machine reading a review started from (``StoredRecord.machine``), by path."""
     try:
         report = report_from_record(machine)
     except Exception:  # a machine run that failed has no usable report; every value then counts as edited

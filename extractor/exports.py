@@ -1,14 +1,21 @@
-"""The files people open: reports.csv / reports.xlsx (one row per report) and findings.csv.
+"""Every export file, in one place: the batch's (reports.csv / reports.xlsx, one row per report, and
+findings.csv), the review queue's confirmed dataset (the same tables with review columns, written through
+``write_tables`` and ``write_jsonl`` by ``extractor.batch.confirmed``) and the review store's records (JSON,
+cells CSV, XLSX workbook, eval gold files).
 
-Built from the whole results.jsonl, never from one run's memory, so a resumed batch exports exactly
-what an uninterrupted one would: the last line of each path counts, rows are sorted by path, and a
-duplicate path is folded into the row of the report it duplicates (column 重复路径). Nothing that
+CSV and XLSX go through ``extractor.spreadsheet`` (the one formula-safe writer), JSON, JSONL and gold files
+through ``extractor.atomic_file``: every export is written whole or not at all.
+
+The batch's tables are built from the whole results.jsonl, never from one run's memory, so a resumed batch
+exports exactly what an uninterrupted one would: the last line of each path counts, rows are sorted by path,
+and a duplicate path is folded into the row of the report it duplicates (column 重复路径). Nothing that
 varies between runs (timings, timestamps) goes into these files.
 """
 
 from __future__ import annotations
 
 import json
+import zipfile
 from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -17,19 +24,42 @@ from typing import Any
 from pydantic import ValidationError
 
 from extractor.atomic_file import write_atomically
-from extractor.batch.store import (
+from extractor.batch.results_log import (
     STATUS_DUPLICATE,
     STATUS_FAILED,
     STATUS_NOT_A_REPORT,
     STATUS_OK,
     Record,
 )
+from extractor.errors import InputError
 from extractor.findings import Finding, doubted_cells_of_json
-from extractor.schema import report_from_record
+from extractor.review_store import ReviewStore, StoredEdit, StoredRecord, machine_values
+from extractor.schema import iter_cells, report_from_record
 from extractor.spreadsheet import Sheet, write_csv, write_xlsx
+from extractor.template_spec import cell_label
 from extractor.year_checks import YearReport, year_to_year
 
 
+# ---- whole files, written atomically
+def write_text(target: Path, text: str) -> Path:
+    def write(tmp: Path) -> None:
+        tmp.write_text(text, encoding="utf-8")
+
+    return write_atomically(target, write)
+
+
+def write_json(target: Path, data: Any) -> Path:
+    """Indented one space, Chinese as itself (a person opens these files too)."""
+    return write_text(target, json.dumps(data, ensure_ascii=False, indent=1) + "\n")
+
+
+def write_jsonl(target: Path, records: Iterable[Record]) -> Path:
+    """One JSON object a line, like results.jsonl."""
+    return write_text(target, "".join(json.dumps(r, ensure_ascii=False, separators=(",", ":")) + "\n"
+                                      for r in records))
+
+
+# ---- the batch's files
 REPORTS_CSV = "reports.csv"
 REPORTS_XLSX = "reports.xlsx"
 FINDINGS_CSV = "findings.csv"
@@ -275,11 +305,114 @@ def write_tables(paths: ExportPaths, tables: ExportTables, columns: Sequence[Col
     _write_xlsx(paths.reports_xlsx, reports, findings, columns)
 
 
-def write_jsonl(target: Path, records: Iterable[Record]) -> None:
-    """One JSON object a line, like results.jsonl, written whole or not at all."""
-    lines = [json.dumps(r, ensure_ascii=False, separators=(",", ":")) + "\n" for r in records]
+# ---- the review store's records
+RECORD_FORMATS: tuple[str, ...] = ("json", "csv", "xlsx", "gold")
+RECORD_FILES: dict[str, str] = {"json": "nianbao-records.json", "csv": "nianbao-cells.csv",
+                                "xlsx": "nianbao-records.xlsx", "gold": "nianbao-gold.zip"}
+
+RECORD_CELL_COLUMNS: tuple[str, ...] = (
+    "record_id", "version", "source_sha256", "source_name", "agency", "year", "template", "reviewer",
+    "confirmed_at", "cell", "label", "value", "machine_value", "edited",
+)
+RECORD_COLUMNS: tuple[str, ...] = ("record_id", "version", "agency", "year", "template", "reviewer", "confirmed_at",
+                                   "source_name", "source_sha256", "n_edits", "n_findings")
+EDIT_COLUMNS: tuple[str, ...] = ("record_id", "version", "seq", "cell", "label", "before", "after", "who", "at")
+
+
+def _edit_dict(e: StoredEdit) -> dict[str, Any]:
+    return {"version": e.version, "seq": e.seq, "cell": e.path, "before": e.before, "after": e.after, "who": e.who,
+            "at": e.at}
+
+
+def write_records_json(store: ReviewStore, target: Path, ids: Iterable[int] | None = None) -> Path:
+    """All (or the given) records: confirmed report, findings, edits and provenance."""
+    records = []
+    for rec in store.records(ids):
+        data = dict(rec.confirmed)
+        data["findings"] = rec.findings
+        data["review"] = {
+            "record_id": rec.id, "version": rec.version, "reviewer": rec.reviewer,
+            "confirmed_at": rec.confirmed_at, "source_sha256": rec.source_sha256, "source_name": rec.source_name,
+            "engine": rec.engine,
+            "edits": [_edit_dict(e) for e in store.edits(rec.id)],
+        }
+        records.append(data)
+    return write_json(target, records)
+
+
+def record_cell_rows(records: Iterable[StoredRecord]) -> list[list[Any]]:
+    """One row per cell of each record (long format): what was confirmed beside what the machine read."""
+    rows: list[list[Any]] = []
+    for rec in records:
+        report = rec.report
+        machine = machine_values(rec.machine)
+        for path, value in iter_cells(report):
+            machine_value = machine.get(path)
+            rows.append([
+                rec.id, rec.version, rec.source_sha256, rec.source_name, report.agency, report.year,
+                report.template, rec.reviewer, rec.confirmed_at, path, cell_label(path), value, machine_value,
+                int(value != machine_value),
+            ])
+    return rows
+
+
+def write_records_csv(store: ReviewStore, target: Path, ids: Iterable[int] | None = None) -> Path:
+    return write_csv(target, RECORD_CELL_COLUMNS, record_cell_rows(store.records(ids)))
+
+
+def write_records_xlsx(store: ReviewStore, target: Path, ids: Iterable[int] | None = None) -> Path:
+    """Three sheets: one row per record, one per cell (as the CSV), one per edit."""
+    records = store.records(ids)
+    edits = {rec.id: store.edits(rec.id) for rec in records}
+    summary = [
+        [rec.id, rec.version, rec.confirmed.get("agency"), rec.confirmed.get("year"), rec.confirmed.get("template"),
+         rec.reviewer, rec.confirmed_at, rec.source_name, rec.source_sha256, len(edits[rec.id]), len(rec.findings)]
+        for rec in records
+    ]
+    edit_rows = [
+        [e.record_id, e.version, e.seq, e.path, cell_label(e.path), e.before, e.after, e.who, e.at]
+        for rec in records for e in edits[rec.id]
+    ]
+    return write_xlsx(target, [
+        Sheet("records", RECORD_COLUMNS, summary, freeze_header=False),
+        Sheet("cells", RECORD_CELL_COLUMNS, record_cell_rows(records), freeze_header=False),
+        Sheet("edits", EDIT_COLUMNS, edit_rows, freeze_header=False),
+    ])
+
+
+def gold_name(rec: StoredRecord) -> str:
+    """``r0007_8d25aa58008aa371``: record number + the source hash prefix, like the shared gold names."""
+    return f"r{rec.id:04d}_{rec.source_sha256[:16]}"
+
+
+def write_gold(store: ReviewStore, directory: Path, ids: Iterable[int] | None = None) -> list[Path]:
+    """Gold files for the eval suite: ``NAME.json`` (canonical report only) + ``NAME.txt`` (source)."""
+    written: list[Path] = []
+    for rec in store.records(ids):
+        name = gold_name(rec)
+        written.append(write_json(directory / f"{name}.json", rec.report.canonical()))
+        written.append(write_text(directory / f"{name}.txt", rec.source_text))
+    return written
+
+
+def write_records(store: ReviewStore, fmt: str, out_dir: Path, ids: Iterable[int] | None = None) -> Path:
+    """The review store's records as one file in ``out_dir`` (``RECORD_FILES``); gold files come zipped
+    (NAME.json + NAME.txt pairs)."""
+    if fmt not in RECORD_FORMATS:
+        raise InputError(f"unknown export format {fmt}", hint_zh=f"未知的导出格式：{fmt}")
+    target = out_dir / RECORD_FILES[fmt]
+    id_list = None if ids is None else list(ids)
+    if fmt == "json":
+        return write_records_json(store, target, id_list)
+    if fmt == "csv":
+        return write_records_csv(store, target, id_list)
+    if fmt == "xlsx":
+        return write_records_xlsx(store, target, id_list)
+    files = write_gold(store, out_dir / "gold", id_list)
 
     def write(tmp: Path) -> None:
-        tmp.write_text("".join(lines), encoding="utf-8")
+        with zipfile.ZipFile(tmp, "w", zipfile.ZIP_DEFLATED) as zf:
+            for f in files:
+                zf.write(f, arcname=f.name)
 
-    write_atomically(target, write)
+    return write_atomically(target, write)
