@@ -1,0 +1,163 @@
+"""Hybrid without a model: when the model server dies, times out or refuses, the report still comes back.
+
+The servers here are real child processes that a test kills with SIGKILL while they hold a request, or
+ports where nothing listens; the client, the template reader, grounding, the checker, the CLI, the batch
+and the UI service are all real. The llm and baseline engines still fail such a report, as before.
+"""
+
+from __future__ import annotations
+
+import json
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+from pydantic import SecretStr
+
+from extractor.backends.client import Endpoint, OpenAICompatLLM
+from extractor.backends.llama_server import LlamaServer, free_port
+from extractor.cli import main
+from extractor.config import RunConfig
+from extractor.engines.hybrid_engine import HybridEngine
+from extractor.engines.template_engine import TemplateEngine
+from extractor.findings import doubted_cells
+from extractor.normalize import normalize
+from extractor.sections import analyze_layout
+from extractor.verify import verify
+from tests.shared_data import SAMPLES
+
+TESTS = Path(__file__).resolve().parent
+sys.path.insert(0, str(TESTS))
+from hanging_server import kill_when_asked  # noqa: E402
+
+# The template reader doubts two cells of d004's glued 政府集中采购 run, so hybrid asks the model about them.
+D004 = SAMPLES / "d004.txt"
+D004_DOUBTED = {"active_disclosure.procurement.items", "active_disclosure.procurement.amount"}
+
+
+class HangingServer(LlamaServer):
+    """The local model server's own lifecycle code around a child that hangs on every chat request."""
+
+    def command(self, port: int) -> list[str]:
+        return [sys.executable, str(TESTS / "hanging_server.py"), str(port), str(self.log_dir / "asked")]
+
+
+@pytest.fixture
+def no_endpoint_env(monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> None:
+    for var in ("NIANBAO_BASE_URL", "OPENAI_BASE_URL", "NIANBAO_API_KEY", "OPENAI_API_KEY", "NIANBAO_MODEL"):
+        monkeypatch.delenv(var, raising=False)
+    monkeypatch.setenv("NIANBAO_CACHE_DIR", str(tmp_path / "cache"))
+
+
+def _dead_url() -> str:
+    return f"http://127.0.0.1:{free_port()}/v1"  # nothing listens there: every request is refused
+
+
+def test_hybrid_returns_the_template_reading_when_the_model_server_is_killed_mid_request(tmp_path: Path) -> None:
+    server = HangingServer(tmp_path / "x.gguf", "stub", tmp_path / "logs", startup_timeout_s=60)
+    llm = OpenAICompatLLM(  # wired as llama_server.local_llm wires the embedded model
+        model_id="local:stub",
+        connect=lambda: Endpoint(base_url=server.start(), api_key=SecretStr("sk-local"), model="stub"),
+        timeout_s=120, max_retries=3, max_reasks=0, constrain_schema=True, backoff_base_s=0.01,
+        health=server.death_report, on_close=server.stop,
+    )
+    killer = kill_when_asked(tmp_path / "logs" / "asked")
+    text = D004.read_text(encoding="utf-8")
+    norm, layout = normalize(text), analyze_layout(normalize(text))
+    out = HybridEngine(lambda _config: llm).read(norm, layout, RunConfig(engine="hybrid", use_cache=False))
+    killer.join(timeout=5)
+    assert (tmp_path / "logs" / "asked").exists(), "the model was never asked, so nothing died mid-request"
+    assert not server.running
+
+    template = TemplateEngine().read(norm, layout, RunConfig())
+    assert out.report.canonical() == template.report.canonical()
+    assert set(out.producers.values()) == {"template"}
+    (finding,) = [f for f in out.findings if f.rule == "X-NO-MODEL"]
+    assert "model not consulted" in finding.message and "exited with code -9" in finding.message
+    assert finding.attribution == "extraction" and finding.severity == "warning"
+    assert set(finding.cells) == D004_DOUBTED
+    assert out.meta["hybrid"]["model_error"] and out.meta["hybrid"]["cells_from_llm"] == 0
+    assert not [f for f in out.findings if f.rule in ("X-DISAGREE", "X-LLM")]
+    # every cell the model would have been asked about is still flagged after the pipeline's own checks
+    findings, evidence = verify(out.report, norm, layout, reader_findings=out.findings, producers=out.producers)
+    assert D004_DOUBTED <= doubted_cells(findings, evidence)
+
+
+def test_extract_with_hybrid_exits_0_with_the_template_reading_when_the_endpoint_dies(
+        no_endpoint_env: None, tmp_path: Path, monkeypatch: pytest.MonkeyPatch,
+        capsys: pytest.CaptureFixture[str]) -> None:
+    port = free_port()
+    marker = tmp_path / "asked"
+    child = subprocess.Popen([sys.executable, str(TESTS / "hanging_server.py"), str(port), str(marker)])
+    try:
+        _wait_listening(port)
+        killer = kill_when_asked(marker)
+        code = main(["extract", str(D004), "--engine", "hybrid", "--model", "openai:stub",
+                     "--base-url", f"http://127.0.0.1:{port}/v1", "--json"])
+        killer.join(timeout=5)
+    finally:
+        child.kill()
+        child.wait(timeout=10)
+    assert marker.exists() and child.returncode == -9
+    assert code == 0
+    data = json.loads(capsys.readouterr().out)
+    (finding,) = [f for f in data["findings"] if f["rule"] == "X-NO-MODEL"]
+    assert set(finding["cells"]) == D004_DOUBTED and "model not consulted" in finding["message"]
+    assert data["meta"]["hybrid"]["model_error"]
+
+
+def test_llm_and_baseline_still_fail_the_report_when_the_endpoint_refuses(
+        no_endpoint_env: None, capsys: pytest.CaptureFixture[str]) -> None:
+    dead = _dead_url()
+    for engine in ("llm", "baseline"):
+        code = main(["extract", str(D004), "--engine", engine, "--model", "openai:stub", "--base-url", dead, "--json"])
+        assert code == 5, engine
+        assert "cannot connect" in capsys.readouterr().err
+
+
+def test_hybrid_batch_records_every_file_with_the_template_reading_when_the_model_is_unavailable(
+        no_endpoint_env: None, tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    from extractor.batch.store import read_results
+
+    files = [SAMPLES / "d004.txt", SAMPLES / "d008.txt", SAMPLES / "000_ec29f0aa88fb4260.txt"]
+    out = tmp_path / "out"
+    monkeypatch.setenv("NIANBAO_BASE_URL", _dead_url())
+    assert main(["batch", *map(str, files), "--out", str(out), "--engine", "hybrid", "--model", "openai:stub",
+                 "-j", "1"]) == 0
+    records = {Path(r["source_path"]).name: r for r in read_results(out / "results.jsonl").records}
+    assert {r["status"] for r in records.values()} == {"ok"}
+    for name in ("d004.txt", "d008.txt"):
+        assert [f["rule"] for f in records[name]["findings"]].count("X-NO-MODEL") == 1, name
+    # a report the template reader proves needs no model, so it says nothing about one
+    assert "X-NO-MODEL" not in [f["rule"] for f in records["000_ec29f0aa88fb4260.txt"]["findings"]]
+
+
+def test_the_review_ui_shows_the_template_reading_and_the_finding_when_the_model_is_unavailable(
+        no_endpoint_env: None, tmp_path: Path) -> None:
+    from extractor.store import ReviewStore
+    from ui.service import ReviewService
+
+    dead = _dead_url()
+    service = ReviewService(
+        ReviewStore(tmp_path / "review.sqlite"), default_engine="hybrid",
+        config_factory=lambda engine: RunConfig(engine=engine, model="openai:stub", base_url=dead,  # type: ignore[arg-type]
+                                                use_cache=False, max_retries=1),
+    )
+    session = service.extract(service.load_upload(D004), "hybrid")
+    assert session.status == "ok" and session.error is None
+    (finding,) = [f for f in session.extraction_doubts if f.rule == "X-NO-MODEL"]
+    assert set(finding.cells) == D004_DOUBTED and finding.message.startswith("未咨询模型")
+
+
+def _wait_listening(port: int, timeout_s: float = 30.0) -> None:
+    import socket
+    import time
+
+    deadline = time.monotonic() + timeout_s
+    while time.monotonic() < deadline:
+        with socket.socket() as s:
+            if s.connect_ex(("127.0.0.1", port)) == 0:
+                return
+        time.sleep(0.05)
+    raise AssertionError(f"nothing listens on {port}")
