@@ -161,3 +161,47 @@ def _wait_listening(port: int, timeout_s: float = 30.0) -> None:
                 return
         time.sleep(0.05)
     raise AssertionError(f"nothing listens on {port}")
+
+
+@pytest.mark.model
+def test_hybrid_keeps_the_report_when_the_real_embedded_model_server_is_killed_mid_request() -> None:
+    """The real llama.cpp server, SIGKILLed while it reads the first prompt of d004."""
+    import threading
+    import time
+
+    from extractor.backends import llama_server
+    from extractor.backends.client import make_llm
+    from extractor.backends.embedded_model import ensure_model
+    from extractor.config import default_cache_dir
+
+    name = "qwen2.5-coder-0.5b"
+    cache = default_cache_dir()
+    gguf = ensure_model(name, cache, progress=print)
+    server = llama_server.shared_server(gguf, name, cache / "logs")
+    llm = make_llm(RunConfig(model=f"local:{name}", use_cache=False, cache_dir=cache, timeout_s=600), progress=print)
+    killed: list[int] = []
+
+    def kill_once_serving() -> None:
+        deadline = time.monotonic() + 600
+        while time.monotonic() < deadline and not server.running:
+            time.sleep(0.05)
+        time.sleep(1.0)  # the first question went out as soon as the server answered; its prompt takes seconds
+        proc = server._proc
+        if proc is not None and proc.poll() is None:
+            proc.kill()
+            killed.append(proc.pid)
+
+    killer = threading.Thread(target=kill_once_serving, daemon=True)
+    killer.start()
+    text = D004.read_text(encoding="utf-8")
+    norm, layout = normalize(text), analyze_layout(normalize(text))
+    try:
+        out = HybridEngine(lambda _config: llm).read(norm, layout, RunConfig(engine="hybrid", use_cache=False))
+    finally:
+        llm.close()
+    killer.join(timeout=5)
+    assert killed, "the server was never killed"
+    (finding,) = [f for f in out.findings if f.rule == "X-NO-MODEL"]
+    assert "stopped during the request" in finding.message and "exited with code -9" in finding.message
+    assert set(finding.cells) == D004_DOUBTED
+    assert out.report.canonical() == TemplateEngine().read(norm, layout, RunConfig()).report.canonical()

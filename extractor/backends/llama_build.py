@@ -135,7 +135,7 @@ def describe(system_info: str, variants: list[str] | None = None) -> str:
     if not features:
         return "unknown build"
     if any(f.startswith("AMX") for f in features):
-        kind = "native with AMX"
+        kind = "native with AMX"  # -march=native on a Sapphire Rapids-class CPU
     elif any(f.startswith("AVX512") for f in features):
         kind = "AVX-512"
     elif "AVX2" in features:
@@ -143,3 +143,25 @@ def describe(system_info: str, variants: list[str] | None = None) -> str:
     else:
         kind = "no AVX2"
     return kind
+
+
+def main() -> int:
+    """``python -m extractor.backends.llama_build``: say which build is installed; exit 1 unless it is
+    the portable one (.ci/run then rebuilds it: an older environment may hold a native build that pip
+    considers good enough and never rebuilds)."""
+    build = installed_build()
+    if build is None:
+        print("llama-cpp-python is not installed")
+        return 1
+    import llama_cpp  # loading the libraries runs no kernel, so even a build that crashes here loads
+
+    info = llama_cpp.llama_print_system_info().decode("utf-8", "replace").strip()
+    kind = describe(info, build.cpu_variants)
+    print(f"llama-cpp-python {build.version} at {build.lib_dir.parent}: {kind} ({info})")
+    if not cpu_info().is_x86:
+        return 0  # the x86 flags do not apply; llama.cpp's own defaults are right for this CPU
+    return 0 if kind == "portable AVX2" else 1
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())

@@ -120,13 +120,14 @@ def _write_cached(path: Path, result: ProbeResult) -> None:
 def _failure_advice(cpu: CpuInfo, features: list[str]) -> tuple[str, str]:
     """(hint, hint_zh) for a build that cannot run here."""
     others = "or use --engine template, or an openai: endpoint (NIANBAO_MODEL)"
+    pip = f"{sys.executable} -m pip"  # the interpreter that runs nianbao, whichever environment that is
     if cpu.is_x86 and not cpu.has_avx2:
         return (
-            f"this CPU has no AVX2; rebuild without it (slow): {reinstall_command(NO_AVX2_CMAKE_ARGS)}; {others}",
+            f"this CPU has no AVX2; rebuild without it (slow): {reinstall_command(NO_AVX2_CMAKE_ARGS, pip)}; {others}",
             "本机 CPU 不支持 AVX2，请按提示重新编译 llama-cpp-python，或改用 --engine template / openai: 远程模型",
         )
     return (
-        f"rebuild the portable llama.cpp: {reinstall_command()}; {others}",
+        f"rebuild the portable llama.cpp: {reinstall_command(pip=pip)}; {others}",
         "本机无法运行当前编译的 llama.cpp，请按提示以可移植参数重新安装 llama-cpp-python，或改用 --engine template / openai: 远程模型",
     )
 
@@ -139,8 +140,9 @@ def _signal_name(number: int) -> str:
     return _SIGNALS.get(sig, sig.name)
 
 
-def run_probe(gguf: Path, n_threads: int = 1, timeout_s: float = PROBE_TIMEOUT_S) -> ProbeResult:
+def run_probe(gguf: Path, n_threads: int = 1, timeout_s: float | None = None) -> ProbeResult:
     """Load ``gguf`` and write a few tokens in a child process; never raises for a crash."""
+    timeout_s = PROBE_TIMEOUT_S if timeout_s is None else timeout_s
     cpu = cpu_info()
     build = installed_build()
     variants = build.cpu_variants if build is not None else []
@@ -177,14 +179,13 @@ def run_probe(gguf: Path, n_threads: int = 1, timeout_s: float = PROBE_TIMEOUT_S
     hint, hint_zh = _failure_advice(cpu, features)
     if proc.returncode < 0:
         sig = _signal_name(-proc.returncode)
-        on = ", which turns on llama.cpp's AMX path" if any(f.startswith("AMX") for f in features) else ""
-        message = (f"the embedded model cannot run on this machine: llama.cpp ({what}{on}) died with {sig} "
+        message = (f"the embedded model cannot run on this machine: llama.cpp ({what}) died with {sig} "
                    f"in a {PROBE_TOKENS}-token test completion")
     else:
         tail = (proc.stderr or proc.stdout or "").strip().splitlines()
         last = tail[-1][:300] if tail else f"exit code {proc.returncode}"
         if "No module named" in last and "llama_cpp" in last:
-            hint = f"install it: {reinstall_command()}; or use --engine template, or an openai: endpoint"
+            hint = f"install it: {reinstall_command(pip=f'{sys.executable} -m pip')}; or use --engine template, or an openai: endpoint"
         message = f"the embedded model cannot run on this machine: the test completion failed: {last}"
     return ProbeResult(ok=False, message=message, hint=hint, hint_zh=hint_zh, build=what,
                        system_info=system_info, seconds=seconds)

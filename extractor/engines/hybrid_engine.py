@@ -90,7 +90,7 @@ def _model_not_consulted(error: NianbaoError, cells: list[str]) -> Finding:
         severity="warning",
         attribution="extraction",
         cells=cells,
-        message=f"未咨询模型（model not consulted: {reason}）：以下为规则读取结果，{doubt}；模型可用时可重新提取",
+        message=f"未咨询模型：以下为规则读取结果，{doubt}；模型可用时可重新提取（model not consulted: {reason}）",
     )
 
 
