@@ -162,3 +162,15 @@ def test_build_descriptions() -> None:
     assert describe("CPU : SSE3 = 1 | AVX = 1 | AVX2 = 1 | AVX512 = 1 | ") == "AVX-512"
     assert describe("", ["haswell", "icelake"]) == "runtime CPU dispatch (2 variants)"
     assert cpu_info(Path("/nonexistent")).flags == frozenset()
+
+
+def test_an_error_with_an_outside_cause_is_said_but_not_kept(fake: FakeBuild, tmp_path: Path) -> None:
+    fake.behave("ok", PORTABLE_INFO)
+    (fake.lib.parent.parent / "__init__.py").write_text(
+        "def llama_print_system_info():\n    return b''\n"
+        "class Llama:\n    def __init__(self, model_path, **kw):\n        raise ValueError('Failed to load model from file')\n",
+        encoding="utf-8")
+    result = probe(fake.gguf, tmp_path / "cache")
+    assert not result.ok and result.transient and "Failed to load model" in result.message
+    fake.behave("ok", PORTABLE_INFO)
+    assert probe(fake.gguf, tmp_path / "cache").ok  # asked again, not answered from the failure

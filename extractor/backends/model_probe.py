@@ -29,7 +29,6 @@ from extractor.backends.llama_build import (
     NO_AVX2_CMAKE_ARGS,
     CpuInfo,
     InstalledBuild,
-    compiled_features,
     cpu_info,
     describe,
     installed_build,
@@ -75,7 +74,7 @@ class ProbeResult:
     build: str = ""  # a few words on the build ("portable AVX2", "native with AMX")
     system_info: str = ""
     seconds: float = 0.0
-    transient: bool = False  # a timeout: says nothing about the build, so it is not kept
+    transient: bool = False  # a timeout or an outside cause: says nothing about the build, so it is not kept
     cached: bool = False
 
     def error(self) -> ModelUnavailableError:
@@ -117,17 +116,19 @@ def _write_cached(path: Path, result: ProbeResult) -> None:
     os.replace(tmp, path)
 
 
-def _failure_advice(cpu: CpuInfo, features: list[str]) -> tuple[str, str]:
-    """(hint, hint_zh) for a build that cannot run here."""
-    others = "or use --engine template, or an openai: endpoint (NIANBAO_MODEL)"
+_OTHERS = "or use --engine template, or an openai: endpoint (NIANBAO_MODEL)"
+
+
+def _failure_advice(cpu: CpuInfo) -> tuple[str, str]:
+    """(hint, hint_zh) for a build that crashes on this CPU."""
     pip = f"{sys.executable} -m pip"  # the interpreter that runs nianbao, whichever environment that is
     if cpu.is_x86 and not cpu.has_avx2:
         return (
-            f"this CPU has no AVX2; rebuild without it (slow): {reinstall_command(NO_AVX2_CMAKE_ARGS, pip)}; {others}",
+            f"this CPU has no AVX2; rebuild without it (slow): {reinstall_command(NO_AVX2_CMAKE_ARGS, pip)}; {_OTHERS}",
             "本机 CPU 不支持 AVX2，请按提示重新编译 llama-cpp-python，或改用 --engine template / openai: 远程模型",
         )
     return (
-        f"rebuild the portable llama.cpp: {reinstall_command(pip=pip)}; {others}",
+        f"rebuild the portable llama.cpp: {reinstall_command(pip=pip)}; {_OTHERS}",
         "本机无法运行当前编译的 llama.cpp，请按提示以可移植参数重新安装 llama-cpp-python，或改用 --engine template / openai: 远程模型",
     )
 
@@ -172,23 +173,31 @@ def run_probe(gguf: Path, n_threads: int = 1, timeout_s: float | None = None) ->
             system_info = str(record.get("system_info", system_info))
             answered = answered or record.get("ok") is True
     what = describe(system_info, variants)
-    features = compiled_features(system_info)
     if proc.returncode == 0 and answered:
         return ProbeResult(ok=True, message=f"the embedded model runs here ({what} llama.cpp, test completion in {seconds:.1f}s)",
                            build=what, system_info=system_info, seconds=seconds)
-    hint, hint_zh = _failure_advice(cpu, features)
+    if proc.returncode < 0 and -proc.returncode != signal.SIGKILL:
+        # A crash of the build on this CPU: the same build, model and CPU will crash again, so it is kept.
+        hint, hint_zh = _failure_advice(cpu)
+        return ProbeResult(
+            ok=False,
+            message=(f"the embedded model cannot run on this machine: llama.cpp ({what}) died with "
+                     f"{_signal_name(-proc.returncode)} in a {PROBE_TOKENS}-token test completion"),
+            hint=hint, hint_zh=hint_zh, build=what, system_info=system_info, seconds=seconds,
+        )
+    # Killed from outside (the OOM killer) or an error it reported (memory, a file): not the build's
+    # property, so it is said but not kept.
+    tail = (proc.stderr or proc.stdout or "").strip().splitlines()
+    last = tail[-1][:300] if tail else f"exit code {proc.returncode}"
     if proc.returncode < 0:
-        sig = _signal_name(-proc.returncode)
-        message = (f"the embedded model cannot run on this machine: llama.cpp ({what}) died with {sig} "
-                   f"in a {PROBE_TOKENS}-token test completion")
-    else:
-        tail = (proc.stderr or proc.stdout or "").strip().splitlines()
-        last = tail[-1][:300] if tail else f"exit code {proc.returncode}"
-        if "No module named" in last and "llama_cpp" in last:
-            hint = f"install it: {reinstall_command(pip=f'{sys.executable} -m pip')}; or use --engine template, or an openai: endpoint"
-        message = f"the embedded model cannot run on this machine: the test completion failed: {last}"
-    return ProbeResult(ok=False, message=message, hint=hint, hint_zh=hint_zh, build=what,
-                       system_info=system_info, seconds=seconds)
+        last = "it was killed (SIGKILL; out of memory?)"
+    return ProbeResult(
+        ok=False,
+        message=f"the embedded model failed a test run on this machine: {last}",
+        hint=f"{_OTHERS}; after fixing the cause, the next use tests again",
+        hint_zh="本地模型测试运行失败，请检查提示中的原因，或改用 --engine template / openai: 远程模型",
+        build=what, system_info=system_info, seconds=seconds, transient=True,
+    )
 
 
 _memo: dict[str, ProbeResult] = {}
@@ -199,7 +208,7 @@ def probe(gguf: Path, cache_dir: Path, *, n_threads: int = 1, recheck: bool = Fa
           progress: Progress | None = None) -> ProbeResult:
     """The probe's answer for this build, model and CPU: from this process, the disk, or a fresh child.
 
-    Timeouts are not kept (a busy machine is no property of the build); crashes and successes are.
+    Crashes and successes are kept; timeouts and errors with an outside cause (memory, a broken file) are not.
     """
     key = probe_key(gguf, installed_build(), cpu_info())
     path = _cache_file(cache_dir, key)
