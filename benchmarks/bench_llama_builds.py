@@ -37,20 +37,27 @@ from extractor.config import DEFAULT_MODEL, default_cache_dir  # noqa: E402
 SAMPLE = ROOT / "evals" / "samples" / "d004.txt"
 
 # One measurement in a fresh process. A runtime-dispatch build (GGML_BACKEND_DL) keeps its CPU variants
-# as libggml-cpu-*.so files beside libggml.so; llama.cpp looks for them only next to the executable, so
-# the child loads the best one from the package's lib directory itself (as llama_server's child does).
+# as libggml-cpu-*.so files, and llama-cpp-python 0.3.36's wheel puts them in site-packages/bin, where
+# llama.cpp never looks (it searches beside the python executable and the working directory): the child
+# loads the best one itself, with llama.cpp's own scoring.
 _CHILD = r"""
 import ctypes, json, sys, time
 from pathlib import Path
 model, text, n_prompt, n_gen, threads = sys.argv[1], sys.argv[2], int(sys.argv[3]), int(sys.argv[4]), int(sys.argv[5])
 import llama_cpp
 lib = Path(llama_cpp.__file__).parent / "lib"
-variants = sorted(p.name for p in lib.glob("libggml-cpu-*.so"))
-if variants:
-    ggml = ctypes.CDLL(str(lib / "libggml.so"))
-    ggml.ggml_backend_load_all_from_path.argtypes = [ctypes.c_char_p]
-    ggml.ggml_backend_load_all_from_path(str(lib).encode())
-print(json.dumps({"variants": variants}), flush=True)
+variants = []
+for folder in (lib, lib.parent.parent / "bin"):
+    found = sorted(p.name for p in folder.glob("libggml-cpu-*.so"))
+    if found:
+        variants = found
+        # the library libllama.so was linked against (its SONAME, libggml.so.0): a wheel holds copies, not
+        # links, of libggml.so*, and a second copy would be a second, empty backend registry
+        ggml = ctypes.CDLL(str(min(lib.glob("libggml.so.*"), key=lambda p: len(p.name), default=lib / "libggml.so")))
+        ggml.ggml_backend_load_all_from_path.argtypes = [ctypes.c_char_p]
+        ggml.ggml_backend_load_all_from_path(str(folder).encode())
+        break
+print(json.dumps({"variants": [v[len("libggml-cpu-"):-3] for v in variants]}), flush=True)
 began = time.perf_counter()
 llm = llama_cpp.Llama(model_path=model, n_ctx=n_prompt + n_gen + 64, n_batch=512, n_threads=threads,
                       n_threads_batch=threads, verbose=False)
@@ -165,18 +172,18 @@ def main(argv: list[str] | None = None) -> int:
         print(f"  round {rep + 1}/{args.reps} done", file=sys.stderr)
 
     print()
-    print(f"{'build':<12} {'what':<34} {'prompt tok/s':>12} {'gen tok/s':>10} {'load s':>7}")
+    print(f"{'build':<14} {'prompt tok/s':>12} {'gen tok/s':>10} {'load s':>7}  what")
     for build in builds:
         what = describe(build.system_info, build.variants)
         if build.variants:
             chosen = [f for f in compiled_features(build.system_info) if f.startswith(("AVX512", "AMX", "AVX_VNNI"))]
             what += f", loaded {'+'.join(chosen) or 'AVX2'}"
         if build.crashed and not build.rounds:
-            print(f"{build.name:<12} {what:<34} {build.crashed:>23}")
+            print(f"{build.name:<14} {build.crashed:>31}  {what}")
             continue
         prompt, gen = build.best("prompt_tps"), build.best("gen_tps")
         load = f"{build.load_s:.1f}" if build.load_s is not None else "-"
-        print(f"{build.name:<12} {what:<34} {prompt or 0:>12.1f} {gen or 0:>10.2f} {load:>7}")
+        print(f"{build.name:<14} {prompt or 0:>12.1f} {gen or 0:>10.2f} {load:>7}  {what}")
     if installed is not None:
         first = builds[0]
         print()
