@@ -182,9 +182,16 @@ def test_hybrid_keeps_the_report_when_the_real_embedded_model_server_is_killed_m
     killed: list[int] = []
 
     def kill_once_serving() -> None:
+        import urllib.request
+
         deadline = time.monotonic() + 600
-        while time.monotonic() < deadline and not server.running:
-            time.sleep(0.05)
+        while time.monotonic() < deadline:
+            try:
+                with urllib.request.urlopen(server.base_url + "/models", timeout=2) as resp:
+                    if resp.status == 200:
+                        break
+            except (RuntimeError, OSError):  # not started yet, or still loading
+                time.sleep(0.1)
         time.sleep(1.0)  # the first question went out as soon as the server answered; its prompt takes seconds
         proc = server._proc
         if proc is not None and proc.poll() is None:
