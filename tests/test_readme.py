@@ -7,7 +7,7 @@ import re
 import shlex
 from pathlib import Path
 
-from extractor.backends.llama_build import PORTABLE_CMAKE_ARGS
+from extractor.backends.llama_build import LLAMA_CPP_VERSION, PORTABLE_CMAKE_ARGS
 
 ROOT = Path(__file__).resolve().parents[1]
 README = ROOT / "README.md"
@@ -77,3 +77,10 @@ def test_readme_and_ci_install_the_portable_build_past_the_wheel_cache() -> None
         for line in installs:
             assert any(s in line for s in spelled), f"{path.name} builds llama.cpp with other flags: {line}"
             assert "--no-cache-dir" in line, f"{path.name}: a cached native wheel would be reused: {line}"
+
+
+def test_one_llama_cpp_python_version_everywhere() -> None:
+    pyproject = (ROOT / "pyproject.toml").read_text(encoding="utf-8")
+    assert f'"llama-cpp-python[server]=={LLAMA_CPP_VERSION}"' in pyproject
+    pins = re.findall(r"llama-cpp-python==([\w.]+)", CI.read_text(encoding="utf-8"))
+    assert pins and set(pins) == {LLAMA_CPP_VERSION}

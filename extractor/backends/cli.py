@@ -128,7 +128,7 @@ def _machine_line() -> str:
 
 
 def _runs_here(gguf: Path, cache: Path, recheck: bool) -> tuple[str, bool]:
-    """One line on whether the installed llama.cpp runs this model here, and whether it does."""
+    """The line saying whether the installed llama.cpp runs this model here, and True when it does."""
     try:
         check_server_installed()
     except NianbaoError as exc:

@@ -4,9 +4,9 @@ llama-cpp-python compiles llama.cpp when it is installed from its sdist, and by 
 building machine (``GGML_NATIVE``). On a Sapphire Rapids-class CPU that turns on llama.cpp's AMX path,
 which segfaults on the first completion; a build copied to an older CPU dies with SIGILL. The build
 this project installs fixes the instruction set at AVX2 (benchmarks/bench_llama_builds.py measured it
-against the native build and llama.cpp's runtime CPU dispatch), and nothing here imports llama_cpp:
-loading its libraries is harmless, running them is what crashes, and that happens in a child process
-(``model_probe``).
+against the native build and llama.cpp's runtime CPU dispatch). Nothing here runs llama.cpp: the
+build is told apart by its files, or by what its libraries say they were compiled for (loading them is
+harmless; running them is what crashes, and that happens in a child process, ``model_probe``).
 """
 
 from __future__ import annotations
