@@ -316,12 +316,16 @@ def local_llm(ref: "ModelRef", config: "RunConfig", progress: Progress | None = 
     """The embedded model as an ``OpenAICompatLLM``; nothing is fetched or started until the first ask."""
     from extractor.backends.client import Endpoint, OpenAICompatLLM
     from extractor.backends.embedded_model import MODEL_PATH_ENV, ensure_model
+    from extractor.backends.model_probe import ensure_runnable
 
     state: dict[str, LlamaServer] = {}
 
     def connect() -> Endpoint:
         check_server_installed()
         gguf = ensure_model(ref.name, config.cache_dir, progress)
+        # A build that cannot run on this CPU (AMX segfault, SIGILL) fails here in one line, once per
+        # build, model and machine, instead of killing the server in the middle of a report.
+        ensure_runnable(gguf, config.cache_dir, n_threads=default_threads(), progress=progress)
         server = shared_server(gguf, ref.name, Path(config.cache_dir) / "logs")
         state["server"] = server
         base_url = server.start(progress)
