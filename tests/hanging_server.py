@@ -1,8 +1,10 @@
 """A model server child that takes a chat request and never answers it, so a test can kill it mid-request.
 
-``python tests/hanging_server.py PORT MARKER`` serves ``/v1/models`` on 127.0.0.1:PORT (so it looks
-ready); on each chat-completions request it writes its own pid into MARKER and then hangs, the way a
-model server hangs while it computes. ``kill_when_asked`` is the test's side: it waits for the marker
+``python tests/hanging_server.py MARKER [PORT_FD]`` serves ``/v1/models`` on 127.0.0.1 at a port it
+binds itself (so it looks ready) and reports that port as the real model server does: written to the
+inherited fd PORT_FD (``server_main.report_port``), or as a line on stdout without one. On each
+chat-completions request it writes its own pid into MARKER and then hangs, the way a model server
+hangs while it computes. ``kill_when_asked`` is the test's side: it waits for the marker
 and kills that pid with SIGKILL, as a crash or the OOM killer would.
 """
 
@@ -19,7 +21,7 @@ from pathlib import Path
 from typing import Any
 
 
-def serve(port: int, marker: Path) -> None:
+def serve(marker: Path, port_fd: int | None) -> None:
     class Handler(BaseHTTPRequestHandler):
         protocol_version = "HTTP/1.1"
 
@@ -39,7 +41,15 @@ def serve(port: int, marker: Path) -> None:
             marker.write_text(str(os.getpid()), encoding="utf-8")
             time.sleep(3600)
 
-    ThreadingHTTPServer(("127.0.0.1", port), Handler).serve_forever()
+    server = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
+    port = int(server.server_address[1])
+    if port_fd is None:
+        print(port, flush=True)
+    else:
+        from extractor.backends.server_main import report_port
+
+        report_port(port_fd, port)
+    server.serve_forever()
 
 
 def kill_when_asked(marker: Path, timeout_s: float = 60.0) -> threading.Thread:
@@ -63,4 +73,4 @@ def kill_when_asked(marker: Path, timeout_s: float = 60.0) -> threading.Thread:
 
 
 if __name__ == "__main__":
-    serve(int(sys.argv[1]), Path(sys.argv[2]))
+    serve(Path(sys.argv[1]), int(sys.argv[2]) if len(sys.argv) > 2 else None)

@@ -8,15 +8,17 @@ and the UI service are all real. The llm and baseline engines still fail such a 
 from __future__ import annotations
 
 import json
+import socket
 import subprocess
 import sys
+from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
 from pydantic import SecretStr
 
 from extractor.backends.client import Endpoint, OpenAICompatLLM
-from extractor.backends.llama_server import LlamaServer, free_port
+from extractor.backends.llama_server import LlamaServer
 from extractor.cli import main
 from extractor.config import RunConfig
 from extractor.engines.hybrid_engine import HybridEngine
@@ -52,8 +54,8 @@ def _source(tmp_path: Path) -> Path:
 class HangingServer(LlamaServer):
     """The local model server's own lifecycle code around a child that hangs on every chat request."""
 
-    def command(self, port: int) -> list[str]:
-        return [sys.executable, str(TESTS / "hanging_server.py"), str(port), str(self.log_dir / "asked")]
+    def command(self, port_fd: int) -> list[str]:
+        return [sys.executable, str(TESTS / "hanging_server.py"), str(self.log_dir / "asked"), str(port_fd)]
 
 
 @pytest.fixture
@@ -63,13 +65,18 @@ def no_endpoint_env(monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> None:
     monkeypatch.setenv("NIANBAO_CACHE_DIR", str(tmp_path / "cache"))
 
 
-def _dead_url() -> str:
-    return f"http://127.0.0.1:{free_port()}/v1"  # nothing listens there: every request is refused
+@pytest.fixture
+def dead_url() -> Iterator[str]:
+    """A loopback URL whose port is held (bound, never listening) for the test: every connection is
+    refused, and no other process can start listening there meanwhile."""
+    with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as held:
+        held.bind(("127.0.0.1", 0))
+        yield f"http://127.0.0.1:{held.getsockname()[1]}/v1"
 
 
 def test_hybrid_returns_the_template_reading_when_the_model_server_is_killed_mid_request(tmp_path: Path) -> None:
     server = HangingServer(tmp_path / "x.gguf", "stub", tmp_path / "logs", startup_timeout_s=60)
-    llm = OpenAICompatLLM(  # wired as llama_server.local_llm wires the embedded model
+    llm = OpenAICompatLLM(  # wired as client.make_llm wires the embedded model
         model_id="local:stub",
         connect=lambda: Endpoint(base_url=server.start(), api_key=SecretStr("sk-local"), model="stub"),
         timeout_s=120, max_retries=3, max_reasks=0, constrain_schema=True, backoff_base_s=0.01,
@@ -100,10 +107,11 @@ def test_hybrid_returns_the_template_reading_when_the_model_server_is_killed_mid
 def test_extract_with_hybrid_exits_0_with_the_template_reading_when_the_endpoint_dies(
         no_endpoint_env: None, tmp_path: Path, monkeypatch: pytest.MonkeyPatch,
         capsys: pytest.CaptureFixture[str]) -> None:
-    port = free_port()
     marker = tmp_path / "asked"
-    child = subprocess.Popen([sys.executable, str(TESTS / "hanging_server.py"), str(port), str(marker)])
+    child = subprocess.Popen([sys.executable, str(TESTS / "hanging_server.py"), str(marker)], stdout=subprocess.PIPE, text=True)
     try:
+        assert child.stdout is not None
+        port = int(child.stdout.readline())  # the child binds its own port and says which
         _wait_listening(port)
         killer = kill_when_asked(marker)
         code = main(["extract", str(_source(tmp_path)), "--engine", "hybrid", "--model", "openai:stub",
@@ -121,8 +129,8 @@ def test_extract_with_hybrid_exits_0_with_the_template_reading_when_the_endpoint
 
 
 def test_llm_and_baseline_still_fail_the_report_when_the_endpoint_refuses(
-        no_endpoint_env: None, tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
-    dead = _dead_url()
+        no_endpoint_env: None, tmp_path: Path, capsys: pytest.CaptureFixture[str], dead_url: str) -> None:
+    dead = dead_url
     for engine in ("llm", "baseline"):
         code = main(["extract", str(_source(tmp_path)), "--engine", engine, "--model", "openai:stub", "--base-url", dead, "--json"])
         assert code == 5, engine
@@ -130,13 +138,13 @@ def test_llm_and_baseline_still_fail_the_report_when_the_endpoint_refuses(
 
 
 def test_hybrid_batch_records_every_file_with_the_template_reading_when_the_model_is_unavailable(
-        no_endpoint_env: None, tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+        no_endpoint_env: None, tmp_path: Path, monkeypatch: pytest.MonkeyPatch, dead_url: str) -> None:
     from extractor.batch.results_log import read_results
 
     dropped = _source(tmp_path)
     files = [dropped, SAMPLES / "d008.txt", SAMPLES / "000_ec29f0aa88fb4260.txt"]
     out = tmp_path / "out"
-    monkeypatch.setenv("NIANBAO_BASE_URL", _dead_url())
+    monkeypatch.setenv("NIANBAO_BASE_URL", dead_url)
     assert main(["batch", *map(str, files), "--out", str(out), "--engine", "hybrid", "--model", "openai:stub",
                  "-j", "1"]) == 0
     records = {Path(r["source_path"]).name: r for r in read_results(out / "results.jsonl").records}
@@ -149,11 +157,11 @@ def test_hybrid_batch_records_every_file_with_the_template_reading_when_the_mode
 
 
 def test_the_review_ui_shows_the_template_reading_and_the_finding_when_the_model_is_unavailable(
-        no_endpoint_env: None, tmp_path: Path) -> None:
+        no_endpoint_env: None, tmp_path: Path, dead_url: str) -> None:
     from extractor.review_store import ReviewStore
     from ui.service import ReviewService
 
-    dead = _dead_url()
+    dead = dead_url
     service = ReviewService(
         ReviewStore(tmp_path / "review.sqlite"), default_engine="hybrid",
         config_factory=lambda engine: RunConfig(engine=engine, model="openai:stub", base_url=dead,  # type: ignore[arg-type]
