@@ -142,6 +142,7 @@ def _check_not_junk(text: str) -> None:
 def decode_bytes(data: bytes, declared: str | None = None) -> tuple[str, str]:
     """Return (text, encoding name). Order: byte-order mark, strict UTF-8, the charset the file
     declares itself (``declared``, from an HTML <meta>), then GB18030 vs Big5 (see _choose_cjk)."""
+    text: str | None
     for bom, codec in _BOMS:
         if data.startswith(bom):
             text = _strict(data, codec)
