@@ -163,13 +163,13 @@ def decode_bytes(data: bytes, declared: str | None = None) -> tuple[str, str]:
         _check_not_junk(text)
         return text, "utf-8"
     if declared:
-        codec = canonical_name(declared)
+        claimed = canonical_name(declared)
         # Only charsets that can hold Chinese: a page claiming latin-1 over GBK bytes is common and wrong.
-        if codec in _DECLARABLE:
-            text = _strict(data, codec)
+        if claimed is not None and claimed in _DECLARABLE:
+            text = _strict(data, claimed)
             if text is not None:
                 _check_not_junk(text)
-                return text, codec
+                return text, claimed
     chosen = _choose_cjk(data)
     if chosen is None:
         raise InputError(
