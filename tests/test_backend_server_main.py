@@ -11,11 +11,15 @@ import subprocess
 import sys
 import time
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 import pytest
 
 from extractor.backends import server_main
 from extractor.backends.llama_server import NoPortReported, read_reported_port
+
+if TYPE_CHECKING:
+    from llama_cpp.llama import LlamaState
 
 ROOT = Path(__file__).resolve().parents[1]
 
@@ -81,7 +85,7 @@ def test_a_child_exits_when_its_parent_is_killed() -> None:
         parent.wait(timeout=10)
 
 
-def _state(llama_bytes: int, n_tokens: int, vocab: int) -> object:
+def _state(llama_bytes: int, n_tokens: int, vocab: int) -> LlamaState:
     np = pytest.importorskip("numpy")
     from llama_cpp.llama import LlamaState
 
@@ -98,7 +102,7 @@ def _state(llama_bytes: int, n_tokens: int, vocab: int) -> object:
 def test_saved_state_bytes_counts_the_logits_and_token_ids() -> None:
     pytest.importorskip("llama_cpp")
     state = _state(llama_bytes=1000, n_tokens=10, vocab=50)
-    assert server_main.saved_state_bytes(state) == 1000 + 10 * 50 * 4 + 10 * 4  # type: ignore[arg-type]  # a real LlamaState, typed loosely to skip without llama_cpp
+    assert server_main.saved_state_bytes(state) == 1000 + 10 * 50 * 4 + 10 * 4
 
 
 def test_the_ram_cache_evicts_by_what_its_states_really_hold(monkeypatch: pytest.MonkeyPatch) -> None:
@@ -110,18 +114,18 @@ def test_the_ram_cache_evicts_by_what_its_states_really_hold(monkeypatch: pytest
     # Each state: 1 KB of llama.cpp state beside 40 KB of logits, as a small llama.cpp state beside
     # the vocabulary-wide logits is in the server.
     states = [_state(llama_bytes=1024, n_tokens=10, vocab=1024) for _ in range(5)]
-    one = server_main.saved_state_bytes(states[0])  # type: ignore[arg-type]  # a real LlamaState
+    one = server_main.saved_state_bytes(states[0])
 
     unpatched = LlamaRAMCache(capacity_bytes=3 * one)
     for i, state in enumerate(states):
-        unpatched[(i,)] = state  # type: ignore[assignment]  # a real LlamaState, typed loosely
+        unpatched[(i,)] = state
     assert len(unpatched.cache_state) == 5  # upstream counts 1 KB a state: nothing is ever evicted
 
     server_main.install_cache_accounting()
     server_main.install_cache_accounting()  # idempotent
     patched = LlamaRAMCache(capacity_bytes=3 * one)
     for i, state in enumerate(states):
-        patched[(i,)] = state  # type: ignore[assignment]  # a real LlamaState, typed loosely
+        patched[(i,)] = state
         assert patched.cache_size <= 3 * one
     assert list(patched.cache_state) == [(2,), (3,), (4,)]  # the oldest went first
     assert patched.cache_size == 3 * one

@@ -66,21 +66,32 @@ def test_the_check_catches_a_file_from_beside_the_checkout() -> None:
 
 
 def test_readme_and_ci_install_the_portable_build_past_the_wheel_cache() -> None:
-    for path in (README, CI):
-        text = path.read_text(encoding="utf-8")
-        # .ci/run names the flags once in a variable; the README spells them out in its one command
-        flags = re.findall(r'^(\w+)="' + re.escape(PORTABLE_CMAKE_ARGS) + '"$', text, flags=re.M)
-        spelled = [f'CMAKE_ARGS="{PORTABLE_CMAKE_ARGS}"'] + [f'CMAKE_ARGS="${name}"' for name in flags]
-        installs = [line for line in text.splitlines()
-                    if "pip install" in line and ("-e " in line or "llama-cpp-python" in line)]
-        assert installs, f"{path.name} installs nothing"
-        for line in installs:
-            assert any(s in line for s in spelled), f"{path.name} builds llama.cpp with other flags: {line}"
-            assert "--no-cache-dir" in line, f"{path.name}: a cached native wheel would be reused: {line}"
+    readme = README.read_text(encoding="utf-8")
+    installs = [line for line in readme.splitlines() if "pip install" in line and "-e " in line]
+    assert installs, "the README installs nothing"
+    for line in installs:
+        assert f'CMAKE_ARGS="{PORTABLE_CMAKE_ARGS}"' in line, f"the README builds llama.cpp with other flags: {line}"
+        assert "--no-cache-dir" in line, f"README: a cached native wheel would be reused: {line}"
+
+    # .ci/run builds llama-cpp-python in one place, as a wheel with the flags (named once in a
+    # variable) and past pip's cache, and installs that wheel into every venv it makes.
+    ci = CI.read_text(encoding="utf-8")
+    (flags,) = re.findall(r'^(\w+)="' + re.escape(PORTABLE_CMAKE_ARGS) + '"$', ci, flags=re.M)
+    builds = [line for line in ci.splitlines() if "llama-cpp-python==" in line]
+    assert builds, ".ci/run builds no llama-cpp-python"
+    for line in builds:
+        assert "pip wheel" in line and "-w .whl" in line, line
+        assert f'CMAKE_ARGS="${flags}"' in line, f".ci/run builds llama.cpp with other flags: {line}"
+        assert "--no-cache-dir" in line, f".ci/run: a cached native wheel would be reused: {line}"
+    venv_installs = [line for line in ci.splitlines() if re.search(r"pip install .*-e '\.\[dev\]'", line)]
+    assert len(venv_installs) == 2, venv_installs  # the test venv and the dependency floors' venv
+    for line in venv_installs:
+        assert '"$LLAMA_WHEEL"' in line, f"this install would build llama.cpp from the sdist: {line}"
+    assert ci.count("python -m extractor.backends.llama_build") >= 2  # each venv's build is checked
 
 
 def test_one_llama_cpp_python_version_everywhere() -> None:
     pyproject = (ROOT / "pyproject.toml").read_text(encoding="utf-8")
     assert f'"llama-cpp-python[server]=={LLAMA_CPP_VERSION}"' in pyproject
-    pins = re.findall(r"llama-cpp-python==([\w.]+)", CI.read_text(encoding="utf-8"))
-    assert pins and set(pins) == {LLAMA_CPP_VERSION}
+    pins = re.findall(r"^LLAMA_VERSION=([\w.]+)$", CI.read_text(encoding="utf-8"), flags=re.M)
+    assert pins == [LLAMA_CPP_VERSION]

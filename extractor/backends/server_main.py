@@ -22,13 +22,17 @@ import socket
 import threading
 import time
 from collections.abc import Callable, Iterable, Sequence
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, TypeVar
+
+from pydantic import BaseModel
 
 if TYPE_CHECKING:
     from llama_cpp.llama import LlamaState
     from llama_cpp.llama_cache import LlamaRAMCache
 
 WATCH_INTERVAL_S = 1.0
+
+SettingsT = TypeVar("SettingsT", bound=BaseModel)
 
 
 # -- the watchdog ----------------------------------------------------------------------------------
@@ -128,6 +132,12 @@ def report_port(port_fd: int, port: int) -> None:
 # -- the entry point -------------------------------------------------------------------------------
 
 
+def _settings(cls: type[SettingsT], args: argparse.Namespace) -> SettingsT:
+    """``cls`` from the arguments given for its fields (llama_cpp.server.cli.parse_model_from_args,
+    whose annotation says it returns the class rather than an instance)."""
+    return cls(**{k: v for k, v in vars(args).items() if v is not None and k in cls.model_fields})
+
+
 def _split_args(argv: Sequence[str]) -> tuple[argparse.Namespace, list[str]]:
     ours = argparse.ArgumentParser(prog="python -m extractor.backends.server_main", add_help=False)
     ours.add_argument("--parent-pid", type=int, required=True, help="exit when this process is gone")
@@ -145,14 +155,14 @@ def main(argv: Sequence[str] | None = None) -> int:
     # llama_cpp.server's own parsing, as its __main__ does it (without its config-file branch).
     import uvicorn
     from llama_cpp.server.app import create_app
-    from llama_cpp.server.cli import add_args_from_model, parse_model_from_args
+    from llama_cpp.server.cli import add_args_from_model
     from llama_cpp.server.settings import ModelSettings, ServerSettings, Settings
 
     parser = argparse.ArgumentParser(prog="python -m extractor.backends.server_main")
     add_args_from_model(parser, Settings)
     args = parser.parse_args(rest)
-    server_settings = parse_model_from_args(ServerSettings, args)
-    model_settings = [parse_model_from_args(ModelSettings, args)]
+    server_settings = _settings(ServerSettings, args)
+    model_settings = [_settings(ModelSettings, args)]
     app = create_app(server_settings=server_settings, model_settings=model_settings)  # loads the model
 
     # Bound only now: the parent's readiness poll then finds a server that answers, not a queue
