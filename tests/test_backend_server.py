@@ -197,7 +197,7 @@ def test_servers_started_together_each_get_their_own_port(tmp_path):
     def start(server: LlamaServer) -> None:
         try:
             server.start()
-        except BaseException as exc:  # reported below, with the others
+        except Exception as exc:  # reported below, with the others
             errors.append(exc)
 
     threads = [threading.Thread(target=start, args=(s,)) for s in servers]

@@ -48,7 +48,6 @@ PROVIDERS: tuple[str, ...] = ("openai", "local")
 MAX_TOKENS_CAP = 4096
 # Endpoints such as Ollama or a bare llama.cpp server want *some* bearer token; none is secret.
 _PLACEHOLDER_KEY = "sk-no-key-needed"
-_LOCAL_KEY = "sk-local"
 # Appended to the system prompt for schema-constrained (local) decoding, before the schema itself.
 SCHEMA_HINT = "Answer with one JSON object that follows this JSON schema:"
 
@@ -490,7 +489,7 @@ def make_llm(config: RunConfig, progress: Progress | None = None) -> StructuredL
         local = LocalModel(ref.name, Path(config.cache_dir), progress)
         embedded = OpenAICompatLLM(
             model_id=ref.model_id,
-            connect=lambda: Endpoint(base_url=local.start(), api_key=SecretStr(_LOCAL_KEY), model=ref.name),
+            connect=lambda: Endpoint(base_url=local.start(), api_key=SecretStr("sk-local"), model=ref.name),
             timeout_s=config.timeout_s,
             max_retries=config.max_retries,
             max_reasks=config.max_reasks,
