@@ -20,7 +20,8 @@ from typing import Any
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 
-from extractor.config import ENGINES, RunConfig  # noqa: E402
+from extractor.config import RunConfig  # noqa: E402
+from extractor.engine_catalog import ENGINE_NAMES as ENGINES  # noqa: E402
 from extractor.pipeline import extract_text  # noqa: E402
 from extractor.schema import Report, iter_cells  # noqa: E402
 

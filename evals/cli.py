@@ -9,14 +9,14 @@ from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
 from types import FrameType
-from typing import Any
+from typing import Any, cast
 
 import typer
 from rich.console import Console
 from rich.progress import BarColumn, MofNCompleteColumn, Progress, SpinnerColumn, TextColumn, TimeElapsedColumn
 from rich.table import Table
 
-from extractor.config import ENGINES
+from extractor.engine_catalog import EngineName, engine_option_parser, engines_help
 from extractor.progress_lines import StepLines
 
 from evals.dataset import DEFAULT_SAMPLES_DIR, load_dirs
@@ -74,7 +74,9 @@ def _sigterm_as_interrupt() -> Iterator[None]:
 
 def eval_command(
     dirs: list[Path] = typer.Argument(None, help="sample directories (NAME.json gold beside NAME.txt/.html/.pdf/.docx); default: evals/samples"),
-    engine: list[str] = typer.Option(None, "--engine", "-e", help=f"engine to score, repeatable: {', '.join(ENGINES)} (default template)"),
+    # list[str] for typer (it takes no Literal inside a list); the parser hands back EngineNames
+    engine: list[str] = typer.Option(None, "--engine", "-e", parser=engine_option_parser(),
+                                     help=f"engine to score, repeatable: {engines_help()} (default template)"),
     model: str | None = typer.Option(None, "--model", "-m", help="model for the LLM engines, e.g. local:qwen2.5-coder-1.5b or openai:gpt-4o-mini"),
     json_out: Path | None = typer.Option(None, "--json", help="write all figures as one JSON object to this file"),
     md_out: Path | None = typer.Option(None, "--md", help="write a readable Markdown report to this file"),
@@ -83,11 +85,8 @@ def eval_command(
 ) -> None:
     """评测：把引擎的提取结果与人工标注对比，并检验核查器本身。Score engines against hand-labeled samples."""
     err = Console(stderr=True)
-    engines = list(dict.fromkeys(engine or ["template"]))
-    unknown = [e for e in engines if e not in ENGINES]
-    if unknown:
-        err.print(f"[red]未知引擎 unknown engine: {', '.join(unknown)}[/red] (choose from {', '.join(ENGINES)})")
-        raise typer.Exit(2)
+    chosen: list[EngineName] = cast(list[EngineName], engine) or ["template"]
+    engines = list(dict.fromkeys(chosen))
     directories = list(dirs) if dirs else [DEFAULT_SAMPLES_DIR]
     dataset = load_dirs(directories)
     for problem in dataset.problems:
@@ -115,22 +114,23 @@ def eval_command(
         with _sigterm_as_interrupt():
             result = run_eval(dataset, options, lines.update)
 
-    Console().print(_summary_table(result["engines"]))
-    usage = _usage_table(result["engines"])
+    data = result.to_dict()  # the JSON object: what --json writes and the tables and Markdown read
+    Console().print(_summary_table(data["engines"]))
+    usage = _usage_table(data["engines"])
     if usage is not None:
         Console().print(usage)
-    for name, metrics in result["engines"].items():
-        for failed in metrics["failed_samples"]:
-            err.print(f"[red]{name} 失败 failed[/red] {failed['sample']} ({failed['status']}): {failed['error']}")
+    for name, metrics in result.engines.items():
+        for failed in metrics.failed_samples:
+            err.print(f"[red]{name} 失败 failed[/red] {failed.sample} ({failed.status}): {failed.error}")
     if json_out is not None:
         json_out.parent.mkdir(parents=True, exist_ok=True)
-        json_out.write_text(json.dumps(result, ensure_ascii=False, indent=1, default=str), encoding="utf-8")
+        json_out.write_text(json.dumps(data, ensure_ascii=False, indent=1, default=str), encoding="utf-8")
         err.print(f"JSON → {json_out}")
     if md_out is not None:
         md_out.parent.mkdir(parents=True, exist_ok=True)
-        md_out.write_text(render_markdown(result), encoding="utf-8")
+        md_out.write_text(render_markdown(data), encoding="utf-8")
         err.print(f"Markdown → {md_out}")
-    if result["interrupted"]:
+    if result.interrupted:
         err.print("[yellow]已中断 interrupted: the figures cover only the reports read so far[/yellow]")
         raise typer.Exit(130)
 

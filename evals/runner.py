@@ -1,4 +1,4 @@
-"""Run engines over a dataset and gather the scores into one JSON-ready object.
+"""Run engines over a dataset and gather the scores into one typed record (``EvalRun``), JSON-ready.
 
 Every read goes through ``extractor.pipeline`` exactly as the CLI's does. A sample whose source cannot
 be loaded, or whose read raises, is recorded as failed and the run goes on.
@@ -13,6 +13,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from extractor.config import RunConfig
+from extractor.engine_catalog import EngineName
 from extractor.findings import Evidence, Finding
 from extractor.ingest import SourceDocument, load_path
 from extractor.pipeline import extract_document, extract_text, recheck
@@ -39,8 +40,9 @@ from evals.scoring import (
     score_report,
     usage_by_section,
 )
+from evals.summary import EngineSummary, EvalCounts, FailedSample, JsonRecord
 
-MUTATION_ENGINE = "template"
+MUTATION_ENGINE: EngineName = "template"
 
 # (description of the step just finished or started, steps to advance)
 ProgressFn = Callable[[str, int], None]
@@ -48,15 +50,15 @@ ProgressFn = Callable[[str, int], None]
 
 @dataclass
 class EvalOptions:
-    engines: list[str] = field(default_factory=lambda: ["template"])
+    engines: list[EngineName] = field(default_factory=lambda: ["template"])
     model: str | None = None
     mutations: int = 3
     seed: int = 0
 
-    def config_for(self, engine: str) -> RunConfig:
+    def config_for(self, engine: EngineName) -> RunConfig:
         if self.model:
-            return RunConfig(engine=engine, model=self.model)  # type: ignore[arg-type]
-        return RunConfig(engine=engine)  # type: ignore[arg-type]
+            return RunConfig(engine=engine, model=self.model)
+        return RunConfig(engine=engine)
 
 
 def total_steps(dataset: Dataset, options: EvalOptions) -> int:
@@ -214,7 +216,7 @@ def _rate(num: int, den: int) -> float | None:
     return num / den if den else None
 
 
-def aggregate(engine: str, records: list[ReportRecord], mutation_summary: mut.MutationSummary | None) -> dict[str, Any]:
+def aggregate(engine: str, records: list[ReportRecord], mutation_summary: mut.MutationSummary | None) -> EngineSummary:
     cells, nonzero = Tally(), Tally()
     by_section = {s: Tally() for s in SECTIONS}
     flags, flags_eq = FlagCounts(), FlagCounts()
@@ -235,48 +237,43 @@ def aggregate(engine: str, records: list[ReportRecord], mutation_summary: mut.Mu
             attribution.add(a.correct)
     n = len(records)
     retries = [r.cost.retries for r in records if r.cost.retries is not None]
-    return {
-        # the keys issue 4 names, first
-        "reports": n,
-        "cell_accuracy": cells.rate(),
-        "nonzero_accuracy": nonzero.rate(),
-        "false_nonzero": false_nonzero,
-        "reports_exact": sum(r.score.exact for r in records),
-        # no report read at all means no checker output to judge: undefined, not a perfect 1.0
-        "flag_recall": flags.recall if any(r.flags is not None for r in records) else None,
-        "flag_precision": flags.precision,
-        "seconds_per_report": mean(r.cost.seconds for r in records),
-        # the rest
-        "cell_accuracy_by_section": {sec: t.rate() for sec, t in by_section.items()},
-        # the wider net: every operand of an equation attributed to the extraction counts as flagged
-        "flag_recall_with_equations": flags_eq.recall if any(r.flags is not None for r in records) else None,
-        "flag_precision_with_equations": flags_eq.precision,
-        "false_nonzero_rate": _rate(false_nonzero, gold_zero),
-        "reports_failed": sum(r.failed for r in records),
-        "failed_samples": [{"sample": r.sample, "status": r.status, "error": r.error} for r in records if r.failed],
-        "agency_accuracy": _rate(sum(r.score.agency_exact for r in records), n),
-        "agency_alias_accuracy": _rate(sum(r.score.agency_alias for r in records), n),
-        "year_accuracy": _rate(sum(r.score.year_ok for r in records), n),
-        "template_accuracy": _rate(sum(r.score.template_ok for r in records), n),
-        "attribution_accuracy": attribution.rate(),
-        "mutation_detection": mutation_summary.detection_rate if mutation_summary and engine == MUTATION_ENGINE else None,
-        # grounding runs after every engine alike, so a planted hallucination is flagged the same way
-        "hallucination_detection": mutation_summary.hallucination_rate if mutation_summary else None,
-        "tokens_in_per_report": mean(r.cost.tokens_in for r in records),
-        "tokens_out_per_report": mean(r.cost.tokens_out for r in records),
-        "retries": sum(retries) if retries else None,
-        "retries_per_report": mean(r.cost.retries for r in records),
-        "llm_calls_per_report": mean(r.cost.calls for r in records),
-        "cache_hits": _sum_present(r.cost.cache_hits for r in records),
-        # per report, what each kind of call (header, section2, section3, section4, repair) cost
-        "tokens_by_section": usage_by_section(r.cost for r in records),
-        "counts": {
-            "cells": cells.total, "cells_correct": cells.correct,
-            "nonzero_cells": nonzero.total, "nonzero_correct": nonzero.correct, "gold_zero_cells": gold_zero,
-            "wrong_cells_checked": flags.wrong, "flagged": flags.flagged, "flagged_wrong": flags.flagged_wrong,
-            "attribution_checked": attribution.total, "attribution_correct": attribution.correct,
-        },
-    }
+    read_any = any(r.flags is not None for r in records)
+    return EngineSummary(
+        reports=n,
+        cell_accuracy=cells.rate(),
+        nonzero_accuracy=nonzero.rate(),
+        false_nonzero=false_nonzero,
+        reports_exact=sum(r.score.exact for r in records),
+        flag_recall=flags.recall if read_any else None,
+        flag_precision=flags.precision,
+        seconds_per_report=mean(r.cost.seconds for r in records),
+        cell_accuracy_by_section={sec: t.rate() for sec, t in by_section.items()},
+        flag_recall_with_equations=flags_eq.recall if read_any else None,
+        flag_precision_with_equations=flags_eq.precision,
+        false_nonzero_rate=_rate(false_nonzero, gold_zero),
+        reports_failed=sum(r.failed for r in records),
+        failed_samples=[FailedSample(r.sample, r.status, r.error) for r in records if r.failed],
+        agency_accuracy=_rate(sum(r.score.agency_exact for r in records), n),
+        agency_alias_accuracy=_rate(sum(r.score.agency_alias for r in records), n),
+        year_accuracy=_rate(sum(r.score.year_ok for r in records), n),
+        template_accuracy=_rate(sum(r.score.template_ok for r in records), n),
+        attribution_accuracy=attribution.rate(),
+        mutation_detection=mutation_summary.detection_rate if mutation_summary and engine == MUTATION_ENGINE else None,
+        hallucination_detection=mutation_summary.hallucination_rate if mutation_summary else None,
+        tokens_in_per_report=mean(r.cost.tokens_in for r in records),
+        tokens_out_per_report=mean(r.cost.tokens_out for r in records),
+        retries=sum(retries) if retries else None,
+        retries_per_report=mean(r.cost.retries for r in records),
+        llm_calls_per_report=mean(r.cost.calls for r in records),
+        cache_hits=_sum_present(r.cost.cache_hits for r in records),
+        tokens_by_section=usage_by_section(r.cost for r in records),
+        counts=EvalCounts(
+            cells=cells.total, cells_correct=cells.correct,
+            nonzero_cells=nonzero.total, nonzero_correct=nonzero.correct, gold_zero_cells=gold_zero,
+            wrong_cells_checked=flags.wrong, flagged=flags.flagged, flagged_wrong=flags.flagged_wrong,
+            attribution_checked=attribution.total, attribution_correct=attribution.correct,
+        ),
+    )
 
 
 def _sum_present(values: Iterable[float | None]) -> float | None:
@@ -284,7 +281,21 @@ def _sum_present(values: Iterable[float | None]) -> float | None:
     return sum(present) if present else None
 
 
-def run_eval(dataset: Dataset, options: EvalOptions, progress: ProgressFn | None = None) -> dict[str, Any]:
+@dataclass(frozen=True, eq=False)
+class EvalRun(JsonRecord):
+    """A whole evaluation: what ``nianbao eval --json`` writes (``to_dict``), keys in this order."""
+
+    samples: list[str]
+    interrupted: bool
+    options: EvalOptions
+    load_problems: list[dict[str, Any]]
+    gold_check_errors: dict[str, str]
+    engines: dict[str, EngineSummary]
+    checker: dict[str, Any]  # the mutation test: evals.mutations.MutationSummary.to_dict() and each outcome
+    per_report: list[dict[str, Any]]  # ReportRecord.to_dict() of every read
+
+
+def run_eval(dataset: Dataset, options: EvalOptions, progress: ProgressFn | None = None) -> EvalRun:
     def tick(description: str, advance: int = 1) -> None:
         if progress is not None:
             progress(description, advance)
@@ -314,17 +325,17 @@ def run_eval(dataset: Dataset, options: EvalOptions, progress: ProgressFn | None
         interrupted = True
     summary = mut.summarize(outcomes) if options.mutations > 0 else None
 
-    return {
-        "samples": [c.sample.name for c in contexts],
-        "interrupted": interrupted,
-        "options": {"engines": options.engines, "model": options.model, "mutations": options.mutations, "seed": options.seed},
-        "load_problems": [p.to_dict() for p in dataset.problems],
-        "gold_check_errors": {c.sample.name: c.gold_check_error for c in contexts if c.gold_check_error},
-        "engines": {e: aggregate(e, records[e], summary) for e in options.engines},
-        "checker": {
+    return EvalRun(
+        samples=[c.sample.name for c in contexts],
+        interrupted=interrupted,
+        options=options,
+        load_problems=[p.to_dict() for p in dataset.problems],
+        gold_check_errors={c.sample.name: c.gold_check_error for c in contexts if c.gold_check_error},
+        engines={e: aggregate(e, records[e], summary) for e in options.engines},
+        checker={
             "mutation_engine": MUTATION_ENGINE,
             **(summary.to_dict() if summary else {}),
             "outcomes": [o.to_dict() for o in outcomes],
         },
-        "per_report": [r.to_dict() for e in options.engines for r in records[e]],
-    }
+        per_report=[r.to_dict() for e in options.engines for r in records[e]],
+    )

@@ -17,6 +17,7 @@ from decimal import Decimal, InvalidOperation
 
 from extractor.equations import EQUATION_RULES
 from extractor.findings import Evidence, Finding, doubted_cells
+from extractor.rules import TEMPLATE_RULE_IDS
 from extractor.schema import CellValue, Report, iter_cells
 
 SECTIONS: tuple[str, ...] = ("二", "三", "四")
@@ -26,8 +27,6 @@ _SECTION_OF_PREFIX: dict[str, str] = {
     "review_litigation": "四",
 }
 
-# Checker rules (template.md §7: R2.1, R3.1 … R4.2, R-T1, R-F1 …), as opposed to grounding findings.
-_RULE_ID = re.compile(r"^R(\d|-)")
 
 
 def section_of(path: str) -> str:
@@ -217,7 +216,7 @@ def flag_counts(comparisons: Iterable[CellComparison], flagged: set[str]) -> Fla
 
 def is_rule_finding(finding: Finding) -> bool:
     """A checker rule that failed (R3.2, R4.1, R-T1 …), not a grounding or reader note."""
-    return bool(_RULE_ID.match(finding.rule)) and finding.severity != "info"
+    return finding.rule in TEMPLATE_RULE_IDS and finding.severity != "info"
 
 
 RuleKey = tuple[str, frozenset[str]]

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import importlib
 import sys
+from typing import Any
 
 import typer
 
@@ -39,6 +40,20 @@ def _register_plugins() -> None:
 _register_plugins()
 
 
+def _usage_errors() -> tuple[type[Any], ...]:
+    # click's usage errors (bad or missing option), and typer's own copies of them: typer from 0.2x
+    # vendors click, and its ClickException derives from typer.TyperException instead
+    import click
+
+    return (click.exceptions.ClickException,) + ((typer.TyperException,) if hasattr(typer, "TyperException") else ())
+
+
+def _aborts() -> tuple[type[BaseException], ...]:
+    import click
+
+    return (click.exceptions.Abort, typer.Abort)
+
+
 def main(argv: list[str] | None = None) -> int:
     """Run the CLI with ``argv`` and return the exit code instead of exiting."""
     try:
@@ -50,12 +65,10 @@ def main(argv: list[str] | None = None) -> int:
     except typer.Exit as exc:
         return int(exc.exit_code)
     except Exception as exc:  # click usage errors and the like
-        import click
-
-        if isinstance(exc, click.exceptions.ClickException):
+        if isinstance(exc, _usage_errors()):
             exc.show()
-            return exc.exit_code
-        if isinstance(exc, click.exceptions.Abort):
+            return int(exc.exit_code)
+        if isinstance(exc, _aborts()):
             typer.echo("Aborted.", err=True)
             return 130
         raise

@@ -4,12 +4,10 @@ from __future__ import annotations
 
 import os
 from pathlib import Path
-from typing import Literal
 
-from pydantic import BaseModel, ConfigDict, Field, SecretStr
+from pydantic import BaseModel, ConfigDict, Field, SecretStr, field_validator
 
-EngineName = Literal["template", "llm", "hybrid", "baseline"]
-ENGINES: tuple[str, ...] = ("template", "llm", "hybrid", "baseline")
+from extractor.engine_catalog import EngineName, parse_engine
 
 DEFAULT_MODEL = "local:qwen2.5-coder-1.5b"
 
@@ -38,3 +36,10 @@ class RunConfig(BaseModel):
     max_repair_rounds: int = 2  # checker-driven re-asks
     use_cache: bool = True
     cache_dir: Path = Field(default_factory=default_cache_dir)
+
+    @field_validator("engine", mode="before")
+    @classmethod
+    def _known_engine(cls, value: object) -> object:
+        # the catalog's ConfigError (with its "did you mean"), not pydantic's Literal error: one message
+        # for an unknown engine wherever it comes from
+        return parse_engine(value) if isinstance(value, str) else value

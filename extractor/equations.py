@@ -7,6 +7,7 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import Literal
 
+from extractor.findings import Authority
 from extractor.schema import Report, get_cell
 from extractor.template_spec import (
     ALL_APPLICATION_LABELS,
@@ -27,7 +28,7 @@ EQUATION_RULES: frozenset[str] = frozenset({"R3.1", "R3.2", "R3.3", "R4.1"})
 @dataclass(frozen=True)
 class Equation:
     rule: str
-    authority: str
+    authority: Authority
     title: str  # the rule in general, for the UI
     message: str  # this instance (column, row or group), for a finding
     lhs: tuple[str, ...]

@@ -21,6 +21,18 @@ class NianbaoError(Exception):
     def __str__(self) -> str:
         return self.message if not self.hint else f"{self.message} ({self.hint})"
 
+    def __reduce__(self) -> tuple[object, ...]:
+        # Pickled whole (class, args, attributes) without calling __init__ again: subclasses take
+        # keyword-only arguments, and errors cross from the per-file worker process (time_budget.py).
+        return (_rebuild, (type(self), self.args, self.__dict__))
+
+
+def _rebuild(cls: type[NianbaoError], args: tuple[object, ...], state: dict[str, object]) -> NianbaoError:
+    error = cls.__new__(cls)
+    Exception.__init__(error, *args)
+    error.__dict__.update(state)
+    return error
+
 
 class InputError(NianbaoError):
     """The input cannot be read as text: empty, binary, undecodable, too large, unsupported format."""

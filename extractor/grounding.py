@@ -18,7 +18,7 @@ from __future__ import annotations
 
 from decimal import Decimal, InvalidOperation
 
-from extractor.findings import Evidence
+from extractor.findings import Evidence, MatchKind
 from extractor.normalize import NormalizedText
 from extractor.readings.grammar import Lost, SourceValue, Unreadable
 from extractor.readings.rows import CellOption
@@ -60,7 +60,7 @@ def _span(norm: NormalizedText | None, option: CellOption) -> tuple[int | None, 
     return s, e, norm.original[s:e]
 
 
-def _match_kind(value: CellValue, option: CellOption) -> str:
+def _match_kind(value: CellValue, option: CellOption) -> MatchKind:
     if option.value is None and value is not None:
         return "blank_as_zero"
     return "split" if option.run else "exact"

@@ -33,7 +33,7 @@ _SPACE_CHARS = frozenset("\u00a0\u2002\u2003\u2004\u2005\u2006\u2007\u2008\u2009
 # Typographic marks that are not in the full-width block but play the same role.
 _EXTRA_MAP = {"\u2014": "-", "\u2013": "-", "\u2212": "-", "\u2026": ".", "\u00b7": "."}
 # one character in, one character out: the offset map is then the list of kept positions
-_TRANSLATE = {code: code - 0xFEE0 for code in range(0xFF01, 0xFF5F)}
+_TRANSLATE: dict[int, int | str] = {code: code - 0xFEE0 for code in range(0xFF01, 0xFF5F)}
 _TRANSLATE.update({ord(c): " " for c in _SPACE_CHARS})
 _TRANSLATE.update({ord(k): v for k, v in _EXTRA_MAP.items()})
 # Kangxi radicals, CJK Radicals Supplement and compatibility ideographs → unified ideographs (PDFs printed

@@ -1,4 +1,4 @@
-"""Single-report plausibility rules of template.md §7.3: R-Y3, R-P1 and R-P2.
+"""Single-report plausibility rules of template.md §7.3: R-Y3, R-P1 and R-P2 (listed in ``extractor.rules``).
 
 No authority states these; they are warnings about the report, never proof of a misreading, so they
 never change a cell and never count as a flag on a cell in the eval. A rule whose operands are not all
@@ -40,7 +40,7 @@ def check_item_stock(report: Report, evidence: dict[str, Evidence]) -> list[Find
         cells = [prev_path, change_path]
         out.append(Finding(
             rule="R-Y3", authority="heuristic", severity="warning",
-            attribution=attribution_for(cells, evidence),  # type: ignore[arg-type]
+            attribution=attribution_for(cells, evidence),
             cells=cells, expected=None, found=prev + change,
             message=f"{cell_label(prev_path)}（{prev}）加{cell_label(change_path)}（{change}）为负数（{prev + change}），"
                     "本年项目数量不可能小于 0",
@@ -76,7 +76,7 @@ def check_regulations_power(report: Report, evidence: dict[str, Evidence]) -> li
     shown = "、".join(f"{cell_label(p)} {v}" for p, v in nonzero)
     return [Finding(
         rule="R-P1", authority="heuristic", severity="warning",
-        attribution=attribution_for(cells, evidence),  # type: ignore[arg-type]
+        attribution=attribution_for(cells, evidence),
         cells=cells, expected=0, found=nonzero[0][1],
         message=f"{report.agency}看来是{level}机关，没有规章制定权，却填报了规章（{shown}）；"
                 "通常应为 0，可能误填了行政规范性文件或上级规章",
@@ -97,16 +97,9 @@ def check_fee_mentioned(report: Report, evidence: dict[str, Evidence], source_te
         return []
     return [Finding(
         rule="R-P2", authority="heuristic", severity="info",
-        attribution=attribution_for([path], evidence),  # type: ignore[arg-type]
+        attribution=attribution_for([path], evidence),
         cells=[path], expected=None, found=total,
         message=f"表三「申请人逾期未按收费通知要求缴纳费用」为 {total} 件，说明发出过收费通知，"
                 "但正文没有提到信息处理费的收取情况",
     )]
 
-
-def check_plausibility(report: Report, evidence: dict[str, Evidence], source_text: str | None = None) -> list[Finding]:
-    return (
-        check_item_stock(report, evidence)
-        + check_regulations_power(report, evidence)
-        + check_fee_mentioned(report, evidence, source_text)
-    )

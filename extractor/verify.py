@@ -2,13 +2,11 @@
 
 from __future__ import annotations
 
-from extractor.checker import check, grounding_findings
 from extractor.findings import Evidence, Finding
 from extractor.grounding import ground
 from extractor.normalize import NormalizedText
-from extractor.plausibility import check_plausibility
-from extractor.prose import check_prose
 from extractor.readings.source import admit
+from extractor.rules import RuleInput, check_report, shifts_blame_on_reader_doubt
 from extractor.schema import Report
 from extractor.sections import DocumentLayout, analyze_layout
 
@@ -18,20 +16,17 @@ _SEVERITY_ORDER = {"error": 0, "warning": 1, "info": 2}
 def verify(report: Report, source: NormalizedText | None, layout: DocumentLayout | None = None,
            reader_findings: list[Finding] | None = None,
            producers: dict[str, str] | None = None) -> tuple[list[Finding], dict[str, Evidence]]:
-    """Ground every cell of ``report`` in ``source`` and run every rule; returns (findings, evidence)."""
+    """Ground every cell of ``report`` in ``source`` and run every rule of ``extractor.rules``; returns
+    (findings, evidence)."""
     if source is not None and layout is None:
         layout = analyze_layout(source)
     readings = admit(source, layout, report.template) if source is not None and layout is not None else None
     evidence = ground(report, source, readings, producers)
-    findings: list[Finding] = []
-    findings += grounding_findings(evidence, report)
-    findings += check(report, evidence, layout)
-    findings += check_prose(report, evidence, layout)
-    findings += check_plausibility(report, evidence, source.text if source is not None else None)
+    findings = check_report(RuleInput(report, evidence, layout, source.text if source is not None else None))
     # an equation whose operand the reader itself doubts is not proof of the agency's error
     doubted = {c for f in reader_findings or [] if f.attribution == "extraction" for c in f.cells}
     for f in findings:
-        if f.attribution == "report" and f.rule.startswith(("R3", "R4")) and doubted.intersection(f.cells):
+        if f.attribution == "report" and shifts_blame_on_reader_doubt(f.rule) and doubted.intersection(f.cells):
             f.attribution = "extraction"
     reported = {f.key() for f in findings}
     for f in reader_findings or []:

@@ -1,8 +1,10 @@
 """Year-to-year rules of template.md §7.3 across the reports of one agency: R-Y1 and R-Y2.
 
-They need two reports, so they run where several are read together (a batch), never inside the
-single-report checker. Both are heuristics that break legitimately (机构改革, the 2019 reset of
-counting, documents that expire without 废止), hence warnings and notes, never errors.
+They need two reports, so they run where several are read together (a batch, ``year_to_year``) or where
+the user names the year before (``nianbao check --previous``), never inside the single-report checker;
+``extractor.rules`` lists them and runs a pair (``check_year_pair``). Both are heuristics that break
+legitimately (机构改革, the 2019 reset of counting, documents that expire without 废止), hence warnings
+and notes, never errors.
 """
 
 from __future__ import annotations
@@ -132,6 +134,9 @@ def year_to_year(reports: list[YearReport]) -> dict[str, list[Finding]]:
     Reports are paired by agency name and consecutive years. Where an agency has two different reports
     for one year, that year is left out: we cannot tell which one the next year continues.
     """
+    # imported here: extractor.rules imports this module's checks (carry_over, stock) to list them
+    from extractor.rules import check_year_pair
+
     named = [(agency_key(item.report.agency), item) for item in reports
              if item.report.agency and item.report.year is not None]
     group = agency_groups({key for key, _ in named})
@@ -146,7 +151,7 @@ def year_to_year(reports: list[YearReport]) -> dict[str, list[Finding]]:
             if len(items) != 1 or previous is None or len(previous) != 1:
                 continue
             later, earlier = items[0], previous[0]
-            findings = carry_over(earlier, later) + stock(earlier, later)
+            findings = check_year_pair(earlier, later)
             if findings:
                 out[later.key] = findings
     return out

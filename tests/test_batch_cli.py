@@ -17,7 +17,7 @@ from pathlib import Path
 
 import pytest
 
-from extractor.batch.store import read_results
+from extractor.batch.results_log import read_results
 from extractor.cli import main
 from tests.shared_data import SHARED
 

@@ -60,3 +60,21 @@ def test_output_directory_inside_an_input_directory_is_excluded(tmp_path: Path) 
     _touch(tmp_path / "out" / "previous.md")
     out = expand_inputs([str(tmp_path)], exclude=[tmp_path / "out"])
     assert out.files == [report.resolve()]
+
+
+def test_symlink_loops_pipes_and_devices_are_kept_as_inputs_to_account_for(tmp_path: Path) -> None:
+    import os
+    import sys
+
+    import pytest
+
+    if sys.platform == "win32":
+        pytest.skip("symlinks and FIFOs are POSIX")
+    root = tmp_path / "in"
+    good = _touch(root / "a.txt")
+    loop = root / "loop.txt"
+    loop.symlink_to("loop.txt")  # resolve() raised RuntimeError before any file was read
+    os.mkfifo(root / "pipe.txt")
+    out = expand_inputs([str(root), "/dev/null"])
+    assert out.files == [good.resolve(), loop.absolute(), (root / "pipe.txt").resolve(), Path("/dev/null")]
+    assert out.unmatched == []

@@ -13,8 +13,8 @@ from pathlib import Path
 
 import pytest
 
+from extractor.batch.results_log import read_results
 from extractor.batch.runner import BatchRunner, BatchSettings, FatalBatchError, failed_record, process_file
-from extractor.batch.store import read_results
 from extractor.config import RunConfig
 from extractor.errors import ModelUnavailableError
 
@@ -138,7 +138,7 @@ def test_unreadable_file_is_recorded_as_a_retryable_failure(tmp_path: Path) -> N
     runner.run()
     line = [r for r in _lines(out) if r["source_path"] == str(missing)][0]
     assert line["status"] == "failed" and line["retryable"] is True
-    assert "无法读取文件" in str(line["error"])
+    assert "文件不存在" in str(line["error"])
 
 
 def test_settings_key_ignores_model_for_the_template_engine_but_not_for_llm_engines() -> None:

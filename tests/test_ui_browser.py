@@ -46,7 +46,7 @@ def _free_port() -> int:
 @pytest.fixture
 def served_app(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Iterator[tuple[str, Path]]:
     pytest.importorskip("gradio")
-    from extractor.store import ReviewStore
+    from extractor.review_store import ReviewStore
     from ui.app import build_app, launch
     from ui.service import ReviewService
 

@@ -13,8 +13,8 @@ import pytest
 
 from extractor.errors import ConfigError, InputError
 from extractor.findings import Evidence, Finding
+from extractor.review_store import ConflictError, ReviewStore
 from extractor.schema import Report, get_cell, iter_cells, set_cell
-from extractor.store import ConflictError, ReviewStore
 from ui import render
 from ui.equations import equations_for, format_equation
 from ui.service import ExtractionCancelled, ReviewService, parse_cell_value
@@ -215,7 +215,7 @@ def test_exports_from_service(service: ReviewService, tmp_path: Path) -> None:
         assert zf.read(names[1]).decode("utf-8") == _seed()
         assert Report.model_validate_json(zf.read(names[0])) == session.report
     for fmt, suffix in (("json", ".json"), ("csv", ".csv"), ("xlsx", ".xlsx")):
-        assert service.export(fmt, directory=tmp_path / fmt).suffix == suffix  # type: ignore[arg-type]
+        assert service.export(fmt, directory=tmp_path / fmt).suffix == suffix
 
 
 @needs_seed

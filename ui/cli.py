@@ -7,6 +7,7 @@ from pathlib import Path
 
 import typer
 
+from extractor.engine_catalog import REVIEW_ENGINES, EngineName, engine_option_parser, engines_help
 from extractor.errors import NianbaoError
 
 
@@ -25,25 +26,29 @@ def register(app: typer.Typer) -> None:
         port: int | None = typer.Option(None, help="Port (default: Gradio's, 7860 or the next free one)."),
         db: Path | None = typer.Option(None, help="SQLite file of confirmed records (default: NIANBAO_UI_DB or "
                                                   "~/.local/share/nianbao/reviews.sqlite)."),
-        engine: str = typer.Option("template", help="Default engine shown in the UI: template, hybrid or llm."),
+        engine: EngineName = typer.Option("template", parser=engine_option_parser(REVIEW_ENGINES),
+                                          help=f"Default engine shown in the UI: {engines_help(REVIEW_ENGINES)}."),
+        batch: Path | None = typer.Option(None, help="Open on the review queue of this batch folder (the --out of "
+                                                      "`nianbao batch`, holding results.jsonl)."),
     ) -> None:
-        """Start the review UI (审核界面): paste a report, check the evidence, correct, confirm."""
-        from extractor.store import ReviewStore
+        """Start the review UI (审核界面): paste a report or work through a batch's queue, check the evidence,
+        correct, confirm."""
+        from extractor.review_store import ReviewStore
         from ui.app import auth_from_env, build_app, launch
-        from ui.service import UI_ENGINES, ReviewService
+        from ui.queue import QueueService
+        from ui.service import ReviewService
 
-        if engine not in UI_ENGINES:
-            typer.echo(f"error: unknown engine {engine!r}; choose one of {', '.join(UI_ENGINES)}", err=True)
-            raise typer.Exit(2)
         try:
             auth = auth_from_env()
             if host not in ("127.0.0.1", "localhost", "::1") and auth is None:
                 typer.echo("warning: listening beyond localhost without a login; set NIANBAO_UI_USER and "
                            "NIANBAO_UI_PASSWORD to require one", err=True)
+            batch_dir = str(QueueService.batch_dir(batch)) if batch is not None else None
             db_path = db or default_db_path()
             service = ReviewService(ReviewStore(db_path), default_engine=engine)
-            typer.echo(f"nianbao ui: records in {db_path}", err=True)
-            launch(build_app(service), host=host, port=port)
+            typer.echo(f"nianbao ui: records in {db_path}" + (f"; review queue of {batch_dir}" if batch_dir else ""),
+                       err=True)
+            launch(build_app(service, batch_dir=batch_dir), host=host, port=port)
         except NianbaoError as exc:
             typer.echo(f"error: {exc}", err=True)
             raise typer.Exit(exc.exit_code) from exc

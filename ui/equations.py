@@ -6,11 +6,11 @@ template.md §7 that contain a given cell, with the report's current numbers fil
 
 from __future__ import annotations
 
-from extractor.equations import Equation, report_equations
+from extractor.equations import EQUATION_RULES, Equation, report_equations
 from extractor.schema import CellValue, Report, get_cell
 from extractor.template_spec import cell_label
 
-ARITHMETIC_RULES: tuple[str, ...] = ("R3.1", "R3.2", "R3.3", "R4.1")
+ARITHMETIC_RULES: tuple[str, ...] = tuple(sorted(EQUATION_RULES))
 
 
 def _num(value: CellValue) -> int:

@@ -10,9 +10,9 @@ from __future__ import annotations
 import html
 from collections.abc import Iterable, Sequence
 
-from extractor.findings import Evidence, Finding
+from extractor.findings import Evidence, Finding, doubted_cells
+from extractor.review_store import CellEdit
 from extractor.schema import CellValue, Report, get_cell
-from extractor.store import CellEdit
 from extractor.template_spec import (
     ACTIVE_BLOCKS,
     ACTIVE_ROWS,
@@ -62,6 +62,16 @@ def failed_rule_cells(findings: Iterable[Finding]) -> set[str]:
     return {c for f in findings if f.rule.startswith(ARITHMETIC_RULES) for c in f.cells}
 
 
+def flagged_cells(report: Report, findings: Sequence[Finding], evidence: dict[str, Evidence]) -> list[str]:
+    """The cells the table marks for a person, in print order: doubted (grounding doubts them, or an
+    extraction finding names them) or in a failed equation. The keyboard's next/previous flagged cell
+    walks this list."""
+    from extractor.schema import iter_cells
+
+    marked = doubted_cells(findings, evidence) | failed_rule_cells(findings)
+    return [path for path, _value in iter_cells(report) if path in marked]
+
+
 def cell_status(evidence: dict[str, Evidence], path: str, value: CellValue) -> str:
     ev = evidence.get(path)
     if ev is not None:
@@ -72,10 +82,13 @@ def cell_status(evidence: dict[str, Evidence], path: str, value: CellValue) -> s
 # ---- tables
 class _CellRenderer:
     def __init__(self, report: Report, evidence: dict[str, Evidence], findings: Sequence[Finding],
-                 selected: Iterable[str]) -> None:
+                 selected: Iterable[str], editing: str | None = None, editing_value: str | None = None) -> None:
         self.report = report
         self.evidence = evidence
         self.rule_cells = failed_rule_cells(findings)
+        self.flagged = set(flagged_cells(report, findings, evidence))
+        self.editing = editing
+        self.editing_value = editing_value
         self.finding_count: dict[str, int] = {}
         for f in findings:
             for c in f.cells:
@@ -93,6 +106,11 @@ class _CellRenderer:
         if path in self.rule_cells:
             style += f"box-shadow:inset 0 0 0 3px {RULE_OUTLINE};"
             classes.append("rule-failed")
+        if path in self.flagged:
+            classes.append("flagged")
+            if path not in self.rule_cells and status not in ("mismatch", "unsupported"):
+                # named by an extraction finding only: marked so that it does not look settled
+                style += f"outline:2px dashed {RULE_OUTLINE};outline-offset:-3px;"
         if path in self.selected:
             style += f"outline:3px solid {SELECTED_OUTLINE};outline-offset:-1px;font-weight:bold;"
             classes.append("selected")
@@ -103,13 +121,26 @@ class _CellRenderer:
         if self.finding_count.get(path):
             tip.append(f"{self.finding_count[path]} 条问题")
         shown = "" if value is None else str(value)
+        if path == self.editing:
+            # typed in place: Enter applies, ↑/↓ move to the previous/next flagged cell (ui.cell_edit's script)
+            typed = shown if self.editing_value is None else self.editing_value
+            shown_html = (f'<input class="nb-cell-input" type="text" inputmode="decimal" autocomplete="off" '
+                          f'data-path="{esc(path)}" value="{esc(typed)}" data-value="{esc(shown)}" '
+                          f'aria-label="{esc("修改 " + cell_label(path) + "（回车确认，↑↓ 上一个/下一个存疑格）")}" '
+                          f'style="width:4.2em;text-align:center;font:inherit;font-weight:bold;border:1px solid '
+                          f'{SELECTED_OUTLINE};padding:1px 2px;">')
+            classes.append("editing")
+        else:
+            shown_html = esc(shown)
         return (f'<td{span} class="{" ".join(classes)}" style="{style}" data-path="{esc(path)}" '
-                f'data-status="{esc(status)}" title="{esc(" · ".join(tip))}">{esc(shown)}</td>')
+                f'data-status="{esc(status)}" title="{esc(" · ".join(tip))}">{shown_html}</td>')
 
 
 def render_tables(report: Report, evidence: dict[str, Evidence], findings: Sequence[Finding],
-                  selected: Iterable[str] = ()) -> str:
-    r = _CellRenderer(report, evidence, findings, selected)
+                  selected: Iterable[str] = (), editing: str | None = None, editing_value: str | None = None) -> str:
+    """The three tables; ``editing`` is the cell shown as a text box to type into (its value
+    ``editing_value`` when the reviewer's typing must survive a refused edit)."""
+    r = _CellRenderer(report, evidence, findings, selected, editing, editing_value)
     parts = [legend_html()]
     parts.append(_section_two(report, r))
     parts.append(_section_three(report, r))
@@ -347,6 +378,10 @@ def _evidence_line(path: str, report: Report, evidence: dict[str, Evidence], sou
         bits.append(f"来源：{esc({'human': '人工修改', 'template': '模板读取', 'llm': '大模型'}.get(ev.reader, ev.reader))}")
     if ev is not None and ev.note:
         bits.append(esc(ev.note))
+    if ev is not None and ev.alternatives:
+        # readings the source also allows at this place (a glued run that splits several ways); None: blank
+        bits.append('<span class="nb-alternatives">其他可能的读法：'
+                    + "、".join(f"<b>{esc('空' if a is None else a)}</b>" for a in ev.alternatives) + "</span>")
     return "；".join(bits) + _context(source_text, ev)
 
 

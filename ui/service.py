@@ -1,34 +1,36 @@
 """What the review UI does, without the UI: extract, edit a cell and re-check, confirm, reopen, export.
 
-Everything here is plain Python over ``extractor`` so it is tested without a browser; ``ui.app`` only
-wires these calls to Gradio components.
+Everything here is plain Python over ``extractor`` so it is tested without a browser; the app's handlers
+(``ui.review_app``, ``ui.cell_edit``, ``ui.queue_app``, ``ui.records_app``) call it and ``ui.app`` wires them
+to Gradio components.
 """
 
 from __future__ import annotations
 
 import re
-import tempfile
 import threading
 import unicodedata
-import zipfile
 from collections.abc import Callable
 from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import Any, Literal
 
 from extractor.config import RunConfig
+from extractor.engine_catalog import REVIEW_ENGINES, EngineName, parse_engine
 from extractor.errors import InputError, NianbaoError
+from extractor.exports import write_records
 from extractor.findings import Evidence, Finding
-from extractor.ingest import SourceDocument, load_path, load_text
+from extractor.ingest import SourceDocument, load_bytes, load_path, load_text
 from extractor.result import ExtractionResult
+from extractor.review_store import CONFIRMED_ON_SCREEN, BatchOrigin, CellEdit, RecordSummary, ReviewStore, StoredRecord
 from extractor.schema import CellValue, Report, get_cell, iter_cells, set_cell
-from extractor.store import CellEdit, RecordSummary, ReviewStore, StoredRecord
 from extractor.template_spec import ACTIVE_ROWS
+from extractor.time_budget import file_budget_s, run_within_budget, shared_pool
+from ui.private_files import PrivateExports
 
 UPLOAD_LIMIT_BYTES = 20 * 1024 * 1024
-UI_ENGINES: tuple[str, ...] = ("template", "hybrid", "llm")
+UI_ENGINES: tuple[EngineName, ...] = REVIEW_ENGINES
 UPLOAD_SUFFIXES: tuple[str, ...] = (".txt", ".text", ".md", ".csv", ".tsv", ".html", ".htm", ".pdf", ".docx", ".doc")
-ExportFormat = Literal["json", "csv", "xlsx", "gold"]
 
 Progress = Callable[[str, float], None]
 
@@ -56,6 +58,7 @@ class ReviewSession:
     status: str = "ok"
     error: str | None = None
     warnings: list[str] = field(default_factory=list)
+    origin: BatchOrigin | None = None  # the batch line this report was opened from (the review queue)
 
     @property
     def report_errors(self) -> list[Finding]:
@@ -78,12 +81,20 @@ def zh_error(exc: BaseException) -> str:
 
 class ReviewService:
     def __init__(self, store: ReviewStore, default_engine: str = "template",
-                 config_factory: Callable[[str], RunConfig] | None = None) -> None:
+                 config_factory: Callable[[EngineName], RunConfig] | None = None,
+                 time_budget_s: float | None | Literal["default"] = "default") -> None:
+        """``time_budget_s``: seconds one upload may take to read and one extraction to run, each in a
+        worker process killed when it is spent; "default": NIANBAO_FILE_TIMEOUT or the engine's
+        default (extractor/time_budget.py); None: no budget, run in the calling thread."""
         self.store = store
         self.default_engine = default_engine if default_engine in UI_ENGINES else "template"
-        self._config_factory = config_factory or (lambda engine: RunConfig(engine=engine))  # type: ignore[arg-type]
+        self._config_factory = config_factory or (lambda engine: RunConfig(engine=engine))
         self._cancel: dict[str, threading.Event] = {}
         self._lock = threading.Lock()
+        self.time_budget_s = time_budget_s
+        # replaceable like BatchRunner.process (a module-level function: it runs in a worker process)
+        self.extract_fn: Callable[..., ExtractionResult] | None = None
+        self.exports = PrivateExports()
 
     # ---- cancellation: one token per browser session
     def cancel_token(self, key: str) -> threading.Event:
@@ -98,6 +109,18 @@ class ReviewService:
         if token is not None:
             token.set()
 
+    # ---- time budget
+    def _budget(self, engine: str) -> float | None:
+        if self.time_budget_s == "default":
+            return file_budget_s(engine)
+        return self.time_budget_s
+
+    def _within_budget(self, engine: str, fn: Callable[..., Any], *args: Any, progress: Progress | None = None,
+                       check: Callable[[], None] | None = None) -> Any:
+        # one idle worker is kept between extractions: with an LLM engine it holds a model server
+        return run_within_budget(fn, *args, budget_s=self._budget(engine), progress=progress, check=check,
+                                 pool=shared_pool(keep=1))
+
     # ---- input
     def load_upload(self, path: str | Path) -> SourceDocument:
         p = Path(path)
@@ -107,7 +130,12 @@ class ReviewService:
         if size > UPLOAD_LIMIT_BYTES:
             raise InputError(f"{p.name} is {size // (1024 * 1024)} MB; the upload limit is 20 MB",
                              hint_zh=f"文件过大（{size / 1024 / 1024:.1f} MB），上传上限为 20 MB")
-        return load_path(p)
+        return self._within_budget("template", load_path, p)  # a PDF's layout is the slow part
+
+    def load_file_bytes(self, data: bytes, name: str) -> SourceDocument:
+        """A file's bytes read as the batch read them (a report opened from the review queue), within the
+        time budget like an upload."""
+        return self._within_budget("template", load_bytes, data, name)
 
     def load_input(self, text: str | None, upload: str | Path | None) -> SourceDocument:
         """The uploaded file when there is one, else the pasted text."""
@@ -124,18 +152,21 @@ class ReviewService:
                 cancel: threading.Event | None = None) -> ReviewSession:
         from extractor.pipeline import extract_document
 
-        engine = engine or self.default_engine
-        if engine not in UI_ENGINES:
-            raise InputError(f"unknown engine {engine}", hint_zh=f"未知的提取引擎：{engine}")
+        engine = parse_engine(engine or self.default_engine, UI_ENGINES)
 
-        def step(stage: str, fraction: float) -> None:
+        def check() -> None:
             if cancel is not None and cancel.is_set():
                 raise ExtractionCancelled("extraction cancelled", hint_zh="已取消提取")
+
+        def step(stage: str, fraction: float) -> None:
+            check()
             if progress is not None:
                 progress(stage, fraction)
 
         step("start", 0.0)
-        result = extract_document(doc, self._config_factory(engine), progress=step)
+        # in a worker process within the time budget; a cancel kills it at once (check runs while waiting)
+        result = self._within_budget(engine, self.extract_fn or extract_document, doc, self._config_factory(engine),
+                                     progress=step, check=check)
         step("done", 1.0)
         return self._session_from_result(result, engine)
 
@@ -169,7 +200,8 @@ class ReviewService:
                        edits=[*session.edits, edit])
 
     # ---- confirm / reopen
-    def confirm(self, session: ReviewSession, reviewer: str | None) -> tuple[ReviewSession, StoredRecord]:
+    def confirm(self, session: ReviewSession, reviewer: str | None,
+                via: str = CONFIRMED_ON_SCREEN) -> tuple[ReviewSession, StoredRecord]:
         name = (reviewer or "").strip()
         if not name:
             raise InputError("a reviewer name is required", hint_zh="请先填写审核人姓名，再点「确认」")
@@ -181,6 +213,7 @@ class ReviewService:
             evidence={k: v.model_dump(mode="json", exclude_none=True) for k, v in session.evidence.items()},
             machine=session.machine, edits=session.edits, reviewer=name, expected_version=session.base_version,
             source_name=session.source_name, source_format=session.source_format, engine=session.engine,
+            origin=session.origin, via=via,
         )
         # the edits are saved with this version; further edits start a new list against the new version
         return replace(session, edits=[], base_version=record.version, record_id=record.id), record
@@ -201,24 +234,18 @@ class ReviewService:
     def list_records(self) -> list[RecordSummary]:
         return self.store.list_records()
 
-    def export(self, fmt: ExportFormat, ids: list[int] | None = None, directory: str | Path | None = None) -> Path:
-        """Write an export file and return its path (gold files come zipped: NAME.json + NAME.txt pairs)."""
-        out_dir = Path(directory or tempfile.mkdtemp(prefix="nianbao-export-"))
-        out_dir.mkdir(parents=True, exist_ok=True)
-        if fmt == "json":
-            return self.store.export_json(out_dir / "nianbao-records.json", ids)
-        if fmt == "csv":
-            return self.store.export_csv(out_dir / "nianbao-cells.csv", ids)
-        if fmt == "xlsx":
-            return self.store.export_xlsx(out_dir / "nianbao-records.xlsx", ids)
-        if fmt == "gold":
-            files = self.store.export_gold(out_dir / "gold", ids)
-            archive = out_dir / "nianbao-gold.zip"
-            with zipfile.ZipFile(archive, "w", zipfile.ZIP_DEFLATED) as zf:
-                for f in files:
-                    zf.write(f, arcname=f.name)
-            return archive
-        raise InputError(f"unknown export format {fmt}", hint_zh=f"未知的导出格式：{fmt}")
+    def export(self, fmt: str, ids: list[int] | None = None, directory: str | Path | None = None) -> Path:
+        """Write an export file (``fmt``: one of ``extractor.exports.RECORD_FORMATS``) and return its path
+        (gold files come zipped: NAME.json + NAME.txt pairs)."""
+        if directory is not None:
+            out_dir = Path(directory)
+            out_dir.mkdir(parents=True, exist_ok=True)
+            return write_records(self.store, fmt, out_dir, ids)
+        # for download: a private folder (0700, files 0600) that is removed after an hour or at exit
+        out_dir = self.exports.new_dir()
+        path = write_records(self.store, fmt, out_dir, ids)
+        self.exports.seal(out_dir)
+        return path
 
 
 # ---- parsing a reviewer's value

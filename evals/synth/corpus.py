@@ -20,12 +20,11 @@ from evals.scoring import compare_cells
 from evals.synth.flatten import render
 from evals.synth.generate import Synthetic, generate
 from extractor.config import RunConfig
+from extractor.engine_catalog import EngineName
 from extractor.equations import EQUATION_RULES
 from extractor.findings import Finding, doubted_cells
 from extractor.pipeline import extract_document
-
-# Rules whose report-attributed failure says "the agency printed inconsistent or implausible numbers".
-BLAME_PREFIXES: tuple[str, ...] = ("R2", "R3", "R4", "R-T", "R-Y", "R-P")
+from extractor.rules import NUMBER_RULE_IDS
 
 
 @dataclass
@@ -50,12 +49,12 @@ class CaseResult:
 
 
 def _blames(findings: Iterable[Finding]) -> list[Finding]:
-    return [f for f in findings if f.attribution == "report" and f.rule.startswith(BLAME_PREFIXES)
+    return [f for f in findings if f.attribution == "report" and f.rule in NUMBER_RULE_IDS
             and f.severity in ("error", "warning")]
 
 
-def check(synth: Synthetic, style: str, engine: str = "template", config: RunConfig | None = None) -> CaseResult:
-    config = config or RunConfig(engine=engine)  # type: ignore[arg-type]
+def check(synth: Synthetic, style: str, engine: EngineName = "template", config: RunConfig | None = None) -> CaseResult:
+    config = config or RunConfig(engine=engine)
     out = CaseResult(synth.seed, style, engine, synth.consistent, status="ok")
     t0 = time.perf_counter()
     try:
@@ -122,7 +121,7 @@ class StyleSummary:
         self.examples += problems[: max(0, 5 - len(self.examples))]
 
 
-def run_corpus(seeds: Iterable[int], styles: Iterable[str], engine: str = "template",
+def run_corpus(seeds: Iterable[int], styles: Iterable[str], engine: EngineName = "template",
                config: RunConfig | None = None) -> dict[str, StyleSummary]:
     styles = list(styles)
     summary = {s: StyleSummary(s) for s in styles}

@@ -143,6 +143,9 @@ class Prose:
     (glued crawls run them straight into the table's last cell: 「…继续办理20000022025年，我局…」)."""
 
     overview: str = "本机关坚持以公开为常态、不公开为例外，认真做好主动公开、依申请公开和政府信息管理工作。"
+    # prose that opens a section before its table, repeating a row's label with a figure (「制发规范性文件5件」)
+    before_2: str | None = None
+    before_3: str | None = None
     after_2: str | None = None
     after_3: str | None = None
     problems: str = "政策解读的形式还不够丰富，下一步将进一步加强解读工作。"
@@ -161,11 +164,13 @@ def report_blocks(gold: dict[str, Any], prose: Prose | None = None) -> list[Bloc
         Para("一、总体情况", heading=True),
         Para(prose.overview),
         Para("二、主动公开政府信息情况", heading=True),
+        *([Para(prose.before_2)] if prose.before_2 else []),
         _active_table(gold),
     ]
     if prose.after_2:
         blocks.append(Para(prose.after_2))
-    blocks += [Para("三、收到和处理政府信息公开申请情况", heading=True), _applications_table(gold)]
+    blocks += [Para("三、收到和处理政府信息公开申请情况", heading=True),
+               *([Para(prose.before_3)] if prose.before_3 else []), _applications_table(gold)]
     if prose.after_3:
         blocks.append(Para(prose.after_3))
     blocks += [

@@ -133,8 +133,15 @@ def _prose(report: Report, rng: random.Random) -> Prose:
     overview = f"{year}年，本机关共收到政府信息公开申请{new_total}件，均已按时答复。" if rng.random() < 0.5 else Prose().overview
     fee_notices = (apps.get("other_overdue_fee") or [0] * 7)[6] or 0
     other = "本年度未收取信息处理费。" if not fee_notices else f"本年度发出信息处理费缴费通知{fee_notices}件。"
+    docs = get_cell(report, "active_disclosure.normative_documents.issued" if report.template == "2021"
+                    else "active_disclosure.normative_documents.made")
+    licensing = get_cell(report, "active_disclosure.licensing.decisions")
+    before_2 = f"本年度制发规范性文件{docs}件，办理行政许可{licensing}件。" if rng.random() < 0.3 else None
+    before_3 = f"本年新收政府信息公开申请{new_total}件。" if rng.random() < 0.3 else None
     return Prose(
         overview=overview,
+        before_2=before_2,
+        before_3=before_3,
         after_2=f"{year}年，本机关持续做好主动公开工作。" if rng.random() < 0.3 else None,
         after_3=f"{year}年，本机关依法答复每一件申请。" if rng.random() < 0.3 else None,
         other=other,

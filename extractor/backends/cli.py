@@ -12,6 +12,9 @@ from extractor.backends.embedded_model import (
     ensure_model,
     model_status,
 )
+from extractor.backends.llama_build import cpu_info, installed_build
+from extractor.backends.llama_server import check_server_installed, default_threads
+from extractor.backends.model_probe import probe
 from extractor.config import DEFAULT_MODEL, default_cache_dir
 from extractor.errors import NianbaoError
 
@@ -84,10 +87,14 @@ def fetch(
 def status(
     name: str = typer.Option(None, "--name", "-n", help="one model (default: all)"),
     cache_dir: Path = typer.Option(None, "--cache-dir", help="cache directory"),
+    run: bool = typer.Option(True, "--run/--no-run", help="test that each present model runs here (a few tokens in a child process, once per build, model and CPU)"),
+    recheck: bool = typer.Option(False, "--recheck", help="run the test again instead of reusing its earlier answer"),
 ) -> None:
-    """内置模型状态 Show where each embedded model is and whether it is verified."""
+    """内置模型状态 Show where each embedded model is, whether it is verified, and whether it runs on this machine."""
     cache = cache_dir or default_cache_dir()
     names = [_check_name(name)] if name else list(MODELS)
+    typer.echo(_machine_line())
+    failed = False
     for n in names:
         st = model_status(n, cache)
         spec = MODELS[n]
@@ -104,6 +111,33 @@ def status(
         typer.echo(f"local:{n}  {spec.description}")
         typer.echo(f"  {state}")
         typer.echo(f"  {st.path}")
+        if run and st.present and (st.verified or st.from_env):
+            line, ok = _runs_here(st.path, cache, recheck)
+            typer.echo(f"  {line}")
+            failed = failed or not ok
+    if failed:
+        raise typer.Exit(code=4)
+
+
+def _machine_line() -> str:
+    cpu = cpu_info()
+    build = installed_build()
+    have = [label for flag, label in (("avx2", "AVX2"), ("avx512f", "AVX-512"), ("amx_int8", "AMX")) if flag in cpu.flags]
+    llama = f"llama-cpp-python {build.version}" if build is not None else "llama-cpp-python not installed"
+    return f"{llama}; CPU {cpu.model} ({', '.join(have) if have else 'no AVX2'})"
+
+
+def _runs_here(gguf: Path, cache: Path, recheck: bool) -> tuple[str, bool]:
+    """The line saying whether the installed llama.cpp runs this model here, and True when it does."""
+    try:
+        check_server_installed()
+    except NianbaoError as exc:
+        return f"无法运行 cannot run: {exc}", False
+    result = probe(gguf, cache, n_threads=default_threads(), recheck=recheck,
+                   progress=lambda message: typer.echo(f"  {message}", err=True))
+    if result.ok:
+        return f"可以运行 {result.message}" + ("; checked earlier, --recheck runs it again" if result.cached else ""), True
+    return f"无法运行 {result.error()}", False
 
 
 def register(app: typer.Typer) -> None:

@@ -21,6 +21,7 @@ import threading
 from collections.abc import Callable
 from dataclasses import dataclass
 from functools import partial
+from pathlib import Path
 from typing import Any, Protocol, TypeVar
 
 import instructor
@@ -28,6 +29,7 @@ import openai
 from instructor.core.exceptions import IncompleteOutputException, InstructorRetryException
 from pydantic import BaseModel, SecretStr, ValidationError
 
+from extractor.backends.llama_server import LocalModel
 from extractor.backends.retry import describe_transport_error, is_transient, make_retrying
 from extractor.backends.schema_format import grammar_schema
 from extractor.config import RunConfig
@@ -378,6 +380,7 @@ class OpenAICompatLLM:
 
         retrying = make_retrying(
             self._max_retries,
+            retry_after=client._parse_retry_after_header,
             base_s=self._backoff_base_s,
             max_s=self._backoff_max_s,
             on_retry=on_retry,
@@ -481,9 +484,20 @@ def make_llm(config: RunConfig, progress: Progress | None = None) -> StructuredL
             progress=progress,
         )
     else:
-        from extractor.backends.llama_server import local_llm
-
-        llm = local_llm(ref, config, progress)
+        local = LocalModel(ref.name, Path(config.cache_dir), progress)
+        embedded = OpenAICompatLLM(
+            model_id=ref.model_id,
+            connect=lambda: Endpoint(base_url=local.start(), api_key=SecretStr("sk-local"), model=ref.name),
+            timeout_s=config.timeout_s,
+            max_retries=config.max_retries,
+            max_reasks=config.max_reasks,
+            constrain_schema=True,
+            progress=progress,
+            on_close=local.stop,
+            health=local.death_report,
+        )
+        embedded.cache_identity = local.cache_identity(ref.model_id)
+        llm = embedded
     if config.use_cache:
         from extractor.llm_cache import LLMCache
 

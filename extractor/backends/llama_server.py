@@ -2,15 +2,19 @@
 
 Running the model behind HTTP keeps one client path for every backend: the embedded model is
 just another base URL. The server starts on first use (once per process and model, under a
-lock), listens on 127.0.0.1 on a free port, and stops in ``close()``, at interpreter exit, and
-when this process dies (a watchdog in the child notices that its parent is gone).
+lock) as ``python -m extractor.backends.server_main``, which binds 127.0.0.1 on a port the kernel
+picks and reports it back over a pipe; it stops in ``close()``, at interpreter exit, and when this
+process dies (a watchdog in the child notices that its parent is gone).
+
+This module knows nothing of the client: ``client.make_llm`` wraps a ``LocalModel`` in the same
+``OpenAICompatLLM`` as any remote endpoint.
 """
 
 from __future__ import annotations
 
 import atexit
 import os
-import socket
+import selectors
 import subprocess
 import sys
 import threading
@@ -19,15 +23,10 @@ import urllib.error
 import urllib.request
 from collections.abc import Callable
 from pathlib import Path
-from typing import TYPE_CHECKING
 
-from pydantic import SecretStr
-
+from extractor.backends.embedded_model import MODEL_PATH_ENV, ensure_model
+from extractor.backends.model_probe import ensure_runnable
 from extractor.errors import ModelUnavailableError
-
-if TYPE_CHECKING:
-    from extractor.backends.client import ModelRef, OpenAICompatLLM
-    from extractor.config import RunConfig
 
 Progress = Callable[[str], None]
 
@@ -74,31 +73,43 @@ def prompt_cache_bytes() -> int:
     return 3 << 30
 
 
-def free_port() -> int:
-    with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as s:
-        s.bind(("127.0.0.1", 0))
-        return int(s.getsockname()[1])
+SERVER_MODULE = "extractor.backends.server_main"
 
 
-# The child runs llama_cpp.server under a watchdog that exits when this process is gone (even
-# after SIGKILL, when atexit never runs). PR_SET_PDEATHSIG would be simpler, but it fires when the
-# *thread* that started the child ends, and the first ask often comes from a pool worker.
-_WATCHDOG = """
-import os, runpy, sys, threading, time
-parent = int(sys.argv[1])
-sys.argv = ["llama_cpp.server"] + sys.argv[2:]
-def watch():
-    while os.getppid() == parent:
-        time.sleep(1.0)
-    os._exit(0)
-threading.Thread(target=watch, daemon=True).start()
-# llama-cpp-python's RAM prompt cache counts only the llama.cpp part of a saved state toward its
-# capacity, not the logits copy beside it (hundreds of MB each): left alone it grew past 20 GB.
-import llama_cpp.llama_cache as _cache
-_cache.LlamaRAMCache.cache_size = property(lambda self: sum(
-    s.llama_state_size + s.scores.nbytes + s.input_ids.nbytes for s in self.cache_state.values()))
-runpy.run_module("llama_cpp.server", run_name="__main__", alter_sys=True)
-"""
+class NoPortReported(Exception):
+    """The child closed its end of the port pipe without writing a port (it died, or is not ours)."""
+
+
+def read_reported_port(fd: int, proc: subprocess.Popen[bytes], deadline: float) -> int | None:
+    """The port the child wrote to the pipe ``fd`` (``server_main.report_port``); closes ``fd``.
+
+    None when ``deadline`` (a ``time.monotonic()`` value) passes first; raises ``NoPortReported`` when the
+    child closes the pipe, exits or writes something other than a port.
+    """
+    buf = b""
+    selector = selectors.DefaultSelector()  # not select.select: a busy process may hold fds past 1024
+    selector.register(fd, selectors.EVENT_READ)
+    try:
+        while True:
+            remaining = deadline - time.monotonic()
+            if remaining <= 0:
+                return None
+            if not selector.select(min(remaining, 0.25)):
+                if proc.poll() is not None:
+                    raise NoPortReported()
+                continue
+            chunk = os.read(fd, 64)
+            if not chunk:
+                raise NoPortReported()
+            buf += chunk
+            if b"\n" in buf:
+                line = buf.split(b"\n", 1)[0].strip()
+                if not line.isdigit() or not 0 < int(line) < 65536:
+                    raise NoPortReported()
+                return int(line)
+    finally:
+        selector.close()
+        os.close(fd)
 
 
 def _tail(path: Path, lines: int = _LOG_TAIL_LINES) -> str:
@@ -110,7 +121,7 @@ def _tail(path: Path, lines: int = _LOG_TAIL_LINES) -> str:
 
 
 class LlamaServer:
-    """One ``python -m llama_cpp.server`` child process serving one GGUF."""
+    """One child process (``python -m extractor.backends.server_main``) serving one GGUF."""
 
     def __init__(
         self,
@@ -143,13 +154,15 @@ class LlamaServer:
     def running(self) -> bool:
         return self._proc is not None and self._proc.poll() is None
 
-    def command(self, port: int) -> list[str]:
+    def command(self, port_fd: int) -> list[str]:
+        """The child's command line; it writes the port it bound to the inherited fd ``port_fd``."""
         return [
-            sys.executable, "-c", _WATCHDOG, str(os.getpid()),
+            sys.executable, "-m", SERVER_MODULE,
+            "--parent-pid", str(os.getpid()),
+            "--port-fd", str(port_fd),
             "--model", str(self.gguf),
             "--model_alias", self.alias,
             "--host", "127.0.0.1",
-            "--port", str(port),
             "--n_ctx", str(self.n_ctx),
             "--n_threads", str(self.n_threads),
             "--n_threads_batch", str(self.n_threads),
@@ -175,47 +188,61 @@ class LlamaServer:
             size_gb = self.gguf.stat().st_size / 1e9 if self.gguf.is_file() else 0.0
             say(f"正在加载本地模型 loading model {self.alias} ({size_gb:.1f} GB, {self.n_threads} threads)…")
             began = time.monotonic()
-            port = free_port()
             self.log_path = self.log_dir / f"llama-server-{self.alias}-{os.getpid()}.log"
+            read_fd, write_fd = os.pipe()
             log = self.log_path.open("ab")
             try:
                 self._proc = subprocess.Popen(
-                    self.command(port),
+                    self.command(write_fd),
                     stdin=subprocess.DEVNULL,
                     stdout=log,
                     stderr=subprocess.STDOUT,
+                    pass_fds=(write_fd,),
                 )
             except OSError as exc:
+                os.close(read_fd)
                 raise ModelUnavailableError(
                     f"cannot start the local model server: {exc}",
                     hint="is llama-cpp-python[server] installed?",
                     hint_zh="无法启动本地模型服务，请检查 llama-cpp-python[server] 是否已安装",
                 ) from None
             finally:
+                # Only the child holds the write end now, so the pipe ends (EOF) when the child does.
+                os.close(write_fd)
                 log.close()
-            self.port = port
             _register(self)
             try:
-                self._wait_ready()
+                self._wait_ready(read_fd, time.monotonic() + self.startup_timeout_s)
             except BaseException:
                 self._stop_locked()
                 raise
             say(f"本地模型已就绪 model ready in {time.monotonic() - began:.1f}s ({self.base_url})")
             return self.base_url
 
-    def _wait_ready(self) -> None:
-        deadline = time.monotonic() + self.startup_timeout_s
-        url = f"http://127.0.0.1:{self.port}/v1/models"
+    def _wait_ready(self, port_fd: int, deadline: float) -> None:
+        """Wait for the child's port on ``port_fd`` (closed here), then for ``/v1/models`` to answer."""
         assert self._proc is not None and self.log_path is not None
-        while True:
-            code = self._proc.poll()
-            if code is not None:
+        try:
+            port = read_reported_port(port_fd, self._proc, deadline)
+        except NoPortReported:
+            port = None
+            try:
+                self._proc.wait(timeout=2)  # a child that closed the pipe is usually exiting
+            except subprocess.TimeoutExpired:
+                pass
+            if self._proc.poll() is None:
                 raise ModelUnavailableError(
-                    f"the local model server exited with code {code} while loading {self.gguf.name}:\n"
-                    f"{_tail(self.log_path)}",
+                    f"the local model server did not report its port:\n{_tail(self.log_path)}",
                     hint=f"full log: {self.log_path}",
                     hint_zh="本地模型服务启动失败，详见日志",
-                )
+                ) from None
+        if port is None:
+            self._check_alive()
+            raise self._timeout_error()
+        self.port = port
+        url = f"http://127.0.0.1:{port}/v1/models"
+        while True:
+            self._check_alive()
             try:
                 with urllib.request.urlopen(url, timeout=2.0) as resp:
                     if resp.status == 200:
@@ -223,13 +250,28 @@ class LlamaServer:
             except (urllib.error.URLError, ConnectionError, TimeoutError, OSError):
                 pass
             if time.monotonic() > deadline:
-                raise ModelUnavailableError(
-                    f"the local model server did not answer within {self.startup_timeout_s:.0f}s:\n"
-                    f"{_tail(self.log_path)}",
-                    hint=f"full log: {self.log_path}; raise NIANBAO_SERVER_STARTUP_S on slow machines",
-                    hint_zh="本地模型服务启动超时，详见日志",
-                )
-            time.sleep(0.25)
+                raise self._timeout_error()
+            time.sleep(0.1)
+
+    def _check_alive(self) -> None:
+        assert self._proc is not None and self.log_path is not None
+        code = self._proc.poll()
+        if code is not None:
+            raise ModelUnavailableError(
+                f"the local model server exited with code {code} while loading {self.gguf.name}:\n"
+                f"{_tail(self.log_path)}",
+                hint=f"full log: {self.log_path}",
+                hint_zh="本地模型服务启动失败，详见日志",
+            )
+
+    def _timeout_error(self) -> ModelUnavailableError:
+        assert self.log_path is not None
+        return ModelUnavailableError(
+            f"the local model server did not answer within {self.startup_timeout_s:.0f}s:\n"
+            f"{_tail(self.log_path)}",
+            hint=f"full log: {self.log_path}; raise NIANBAO_SERVER_STARTUP_S on slow machines",
+            hint_zh="本地模型服务启动超时，详见日志",
+        )
 
     def death_report(self, grace_s: float = 0.0) -> str | None:
         """None while the server runs (after waiting up to ``grace_s`` for it to exit); else a
@@ -312,43 +354,48 @@ def check_server_installed() -> None:
         )
 
 
-def local_llm(ref: "ModelRef", config: "RunConfig", progress: Progress | None = None) -> "OpenAICompatLLM":
-    """The embedded model as an ``OpenAICompatLLM``; nothing is fetched or started until the first ask."""
-    from extractor.backends.client import Endpoint, OpenAICompatLLM
-    from extractor.backends.embedded_model import MODEL_PATH_ENV, ensure_model
+class LocalModel:
+    """The embedded model ``local:<name>`` as an endpoint: nothing is fetched or started until ``start``.
 
-    state: dict[str, LlamaServer] = {}
+    ``start`` assembles the GGUF (once), checks that this llama.cpp build can run it on this CPU
+    (once per build, model and machine) and starts the process's shared server for it.
+    """
 
-    def connect() -> Endpoint:
+    def __init__(self, name: str, cache_dir: Path, progress: Progress | None = None) -> None:
+        self.name = name
+        self.cache_dir = Path(cache_dir)
+        self._progress = progress
+        self._server: LlamaServer | None = None
+
+    def start(self) -> str:
+        """The base URL of the running server, starting it first if needed."""
         check_server_installed()
-        gguf = ensure_model(ref.name, config.cache_dir, progress)
-        server = shared_server(gguf, ref.name, Path(config.cache_dir) / "logs")
-        state["server"] = server
-        base_url = server.start(progress)
-        return Endpoint(base_url=base_url, api_key=SecretStr("sk-local"), model=ref.name)
+        gguf = ensure_model(self.name, self.cache_dir, self._progress)
+        # A build that cannot run on this CPU (AMX segfault, SIGILL) fails here in one line, once per
+        # build, model and machine, instead of killing the server in the middle of a report.
+        ensure_runnable(gguf, self.cache_dir, n_threads=default_threads(), progress=self._progress)
+        self._server = shared_server(gguf, self.name, self.cache_dir / "logs")
+        return self._server.start(self._progress)
 
-    def on_close() -> None:
-        server = state.pop("server", None)
+    def stop(self) -> None:
+        server, self._server = self._server, None
         if server is not None:
             server.stop()
 
-    llm = OpenAICompatLLM(
-        model_id=ref.model_id,
-        connect=connect,
-        timeout_s=config.timeout_s,
-        max_retries=config.max_retries,
-        max_reasks=config.max_reasks,
-        constrain_schema=True,
-        progress=progress,
-        on_close=on_close,
-        health=lambda grace: state["server"].death_report(grace) if "server" in state else "not started",
-    )
-    override = os.environ.get(MODEL_PATH_ENV)
-    if override:
-        # A different file behind the same name must not share cache entries with the real model.
+    def death_report(self, grace_s: float = 0.0) -> str | None:
+        """None while the server runs; else how it ended (``LlamaServer.death_report``)."""
+        if self._server is None:
+            return "not started"
+        return self._server.death_report(grace_s)
+
+    def cache_identity(self, model_id: str) -> str | None:
+        """What the answer cache keys on when ``NIANBAO_MODEL_PATH`` swaps the file behind the name
+        (a different file must not share cache entries with the real model); None otherwise."""
+        override = os.environ.get(MODEL_PATH_ENV)
+        if not override:
+            return None
         try:
             st = Path(override).stat()
-            llm.cache_identity = f"{ref.model_id}@{Path(override).resolve()}:{st.st_size}:{st.st_mtime_ns}"
         except OSError:
-            llm.cache_identity = f"{ref.model_id}@{override}"
-    return llm
+            return f"{model_id}@{override}"
+        return f"{model_id}@{Path(override).resolve()}:{st.st_size}:{st.st_mtime_ns}"

@@ -1,16 +1,19 @@
-"""Transport retries for one chat-completions request.
+"""Transport retries for one chat-completions request: the one retry mechanism, tenacity.
 
 Only failures that a second try can fix are retried: timeouts, connection errors, HTTP 5xx and
 HTTP 429. A 429 (or 503) that names ``Retry-After`` is waited for exactly that long; everything else
 backs off exponentially with full jitter so concurrent workers do not retry in lock step.
 Schema problems are not transport problems: they are re-asked by instructor, not retried here.
+
+The openai SDK's own retry loop is switched off (``max_retries=0`` in ``client.py``): it cannot say
+how many requests a call cost, report each wait, or give up at once on a local server that has
+died. The header itself is read by the SDK's parser (``retry_after``), not by a copy of it.
 """
 
 from __future__ import annotations
 
-import email.utils
+import math
 import random
-import time
 from collections.abc import Callable
 from typing import Any
 
@@ -33,37 +36,35 @@ def is_transient(exc: BaseException) -> bool:
     return False
 
 
-def retry_after_seconds(exc: BaseException) -> float | None:
-    """The server's ``Retry-After`` (seconds or HTTP date), if the error carries one."""
+# Reads ``retry-after-ms`` / ``Retry-After`` (seconds or an HTTP date) from a response's headers:
+# ``openai.OpenAI._parse_retry_after_header`` of the client that made the request. The headers are
+# ``Any`` because their class is the SDK's HTTP library's (httpx or httpx2, by SDK version).
+RetryAfterParser = Callable[[Any], "float | None"]
+
+
+def retry_after_seconds(exc: BaseException, parse: RetryAfterParser) -> float | None:
+    """The server's ``Retry-After`` in seconds (never negative), if the error's response has one."""
     response = getattr(exc, "response", None)
     headers = getattr(response, "headers", None)
     if headers is None:
         return None
-    raw = headers.get("retry-after-ms")
-    if raw is not None:
-        try:
-            return max(0.0, float(raw) / 1000.0)
-        except ValueError:
-            pass
-    raw = headers.get("retry-after")
-    if raw is None:
+    seconds = parse(headers)
+    if seconds is None or not math.isfinite(seconds):
         return None
-    raw = raw.strip()
-    try:
-        return max(0.0, float(raw))
-    except ValueError:
-        pass
-    try:
-        when = email.utils.parsedate_to_datetime(raw)
-    except (TypeError, ValueError):
-        return None
-    return max(0.0, when.timestamp() - time.time())
+    return max(0.0, seconds)
 
 
 class BackoffWait:
     """Tenacity wait strategy: ``Retry-After`` when given, else exponential backoff with full jitter."""
 
-    def __init__(self, base_s: float = 0.5, max_s: float = 20.0, rng: random.Random | None = None) -> None:
+    def __init__(
+        self,
+        retry_after: RetryAfterParser,
+        base_s: float = 0.5,
+        max_s: float = 20.0,
+        rng: random.Random | None = None,
+    ) -> None:
+        self.retry_after = retry_after
         self.base_s = base_s
         self.max_s = max_s
         self._rng = rng or random.Random()
@@ -72,7 +73,7 @@ class BackoffWait:
         outcome = retry_state.outcome
         exc = outcome.exception() if outcome is not None else None
         if exc is not None:
-            hinted = retry_after_seconds(exc)
+            hinted = retry_after_seconds(exc, self.retry_after)
             if hinted is not None:
                 return min(hinted, MAX_RETRY_AFTER_S)
         ceiling = min(self.max_s, self.base_s * (2 ** (retry_state.attempt_number - 1)))
@@ -93,6 +94,7 @@ def describe_transport_error(exc: BaseException) -> str:
 def make_retrying(
     max_retries: int,
     *,
+    retry_after: RetryAfterParser,
     base_s: float = 0.5,
     max_s: float = 20.0,
     on_retry: Callable[[int, BaseException, float], None] | None = None,
@@ -100,6 +102,7 @@ def make_retrying(
 ) -> Retrying:
     """A ``Retrying`` that makes at most ``max_retries + 1`` attempts of one request.
 
+    ``retry_after`` reads the server's Retry-After headers (the openai client's own parser).
     ``give_up(exc)`` can veto a retry that the error type alone would allow (a dead local server).
     """
 
@@ -113,7 +116,7 @@ def make_retrying(
 
     return Retrying(
         stop=stop_after_attempt(max(0, max_retries) + 1),
-        wait=BackoffWait(base_s, max_s),
+        wait=BackoffWait(retry_after, base_s, max_s),
         retry=retry_if_exception(
             lambda exc: is_transient(exc) and not (give_up is not None and give_up(exc))
         ),
@@ -121,7 +124,3 @@ def make_retrying(
         reraise=True,
     )
 
-
-def call_with_retries(fn: Callable[[], Any], retrying: Retrying) -> Any:
-    """Run ``fn`` under ``retrying``; the last exception propagates unchanged when attempts run out."""
-    return retrying(fn)

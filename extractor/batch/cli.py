@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import difflib
 import os
 from pathlib import Path
 from typing import Annotated, Optional
@@ -22,11 +21,13 @@ from rich.progress import (
 from rich.table import Table
 from rich.text import Text
 
-from extractor.batch.exports import BatchSummary, ExportPaths, write_exports
 from extractor.batch.inputs import SUPPORTED_EXTENSIONS, expand_inputs
+from extractor.batch.out_lock import OutDirBusy, OutDirLock
+from extractor.batch.results_log import RESULTS_NAME, STATUS_DUPLICATE, STATUS_FAILED, STATUS_NOT_A_REPORT, STATUS_OK, read_results
 from extractor.batch.runner import BatchOutcome, BatchRunner, default_jobs, stop_on_interrupt
-from extractor.batch.store import RESULTS_NAME, STATUS_DUPLICATE, STATUS_FAILED, STATUS_NOT_A_REPORT, STATUS_OK, read_results
-from extractor.config import ENGINES, RunConfig
+from extractor.config import RunConfig
+from extractor.engine_catalog import EngineName, engine_option_parser, engines_help
+from extractor.exports import BatchSummary, ExportPaths, write_exports
 from extractor.progress_lines import ThrottledLines
 
 USAGE_EXIT = 2
@@ -121,7 +122,20 @@ def _usage_error(err: Console, zh: str, en: str) -> SystemExit:
     return SystemExit(USAGE_EXIT)
 
 
-def _prepare_out_dir(out: Path, resume: bool, err: Console) -> Path:
+def _lock_out_dir(out: Path, err: Console) -> OutDirLock:
+    try:
+        return OutDirLock(out).acquire()
+    except OutDirBusy as exc:
+        raise _usage_error(err, f"另一个批处理（{exc.holder}）正在写入输出目录 {out}；请等它结束，或换一个 --out 目录",
+                           f"another batch ({exc.holder}) is writing to --out {out}; wait for it or choose "
+                           "another --out directory") from None
+    except OSError as exc:
+        raise _usage_error(err, f"无法在输出目录 {out} 中加锁：{exc.strerror}", f"cannot lock --out {out}: {exc}") from None
+
+
+def _prepare_out_dir(out: Path, resume: bool, err: Console) -> tuple[Path, OutDirLock]:
+    """The resolved --out folder, locked for this batch (checked before results.jsonl is looked at,
+    so a second batch hears that the folder is busy, not that it should pass --resume)."""
     if out.exists() and not out.is_dir():
         raise _usage_error(err, f"输出路径 {out} 已存在且不是目录", f"--out {out} exists and is not a directory")
     try:
@@ -130,14 +144,16 @@ def _prepare_out_dir(out: Path, resume: bool, err: Console) -> Path:
         raise _usage_error(err, f"无法创建输出目录 {out}：{exc.strerror}", f"cannot create --out {out}: {exc}") from exc
     if not os.access(out, os.W_OK | os.X_OK):
         raise _usage_error(err, f"输出目录 {out} 不可写", f"--out {out} is not writable")
+    lock = _lock_out_dir(out, err)
     results = out / RESULTS_NAME
     if results.exists() and results.stat().st_size > 0 and not resume:
+        lock.release()
         raise _usage_error(
             err,
             f"{results} 已存在。加 --resume 继续这次批处理（跳过已完成的文件），或换一个新的 --out 目录。",
             f"{results} already exists; pass --resume to continue that batch, or choose a new --out directory",
         )
-    return out.resolve()
+    return out.resolve(), lock
 
 
 def _summary_table(summary: BatchSummary, outcome: BatchOutcome) -> Table:
@@ -150,9 +166,10 @@ def _summary_table(summary: BatchSummary, outcome: BatchOutcome) -> Table:
         ("无错误 clean", summary.clean, "green"),
         ("含报告错误 with report errors", summary.with_report_errors, "yellow"),
         ("需复核 needing review", summary.needing_review, "yellow"),
-        ("失败 failed", summary.failed, "red"),
-        ("非年报 not a report", summary.not_a_report, "red"),
-        ("重复 duplicates", summary.duplicates, ""),
+        ("未读取 not read", summary.not_read, "red"),
+        ("  失败 failed", summary.failed, "red"),
+        ("  非年报 not a report", summary.not_a_report, "red"),
+        ("重复（含未读取文件的副本）duplicates", summary.duplicates, ""),
         ("与上年度报告不衔接 year-to-year mismatches", summary.year_to_year, "yellow"),
     )
     for label, value, style in rows:
@@ -181,31 +198,37 @@ def batch(
     inputs: Annotated[list[str], typer.Argument(metavar="INPUT...", show_default=False,
                                                 help="文件、目录（递归）或通配符 files, directories (recursive) or globs")],
     out: Annotated[Path, typer.Option("--out", "-o", help="输出目录 output directory", show_default=False)],
-    engine: Annotated[str, typer.Option("--engine", "-e", help=f"提取引擎 engine: {'|'.join(ENGINES)}")] = RunConfig.model_fields["engine"].default,
+    engine: Annotated[EngineName, typer.Option("--engine", "-e", parser=engine_option_parser(),
+                                               help=f"提取引擎 engine: {engines_help()}")] = RunConfig.model_fields["engine"].default,
     jobs: Annotated[Optional[int], typer.Option("--jobs", "-j", min=1, show_default=False,
                                                 help="并行数 workers (default: 1; 4 against a served endpoint)")] = None,
     resume: Annotated[bool, typer.Option("--resume", help="继续上次批处理，跳过已完成的文件 skip files already done")] = False,
     retry_failed: Annotated[bool, typer.Option("--retry-failed", help="续跑时也重做失败的文件 with --resume, redo failed files too")] = False,
     model: Annotated[Optional[str], typer.Option("--model", "-m", show_default=False,
                                                  help="模型 model, e.g. local:qwen2.5-coder-1.5b or openai:gpt-4o-mini")] = None,
+    file_timeout: Annotated[Optional[float], typer.Option(
+        "--file-timeout", min=0, show_default=False,
+        help="每个文件的时限（秒），超时记为失败 seconds one file may take before it is stopped and recorded as failed "
+             "(default: NIANBAO_FILE_TIMEOUT, else 300 for template, 1800 for LLM engines; 0: no limit)")] = None,
 ) -> None:
     """批量提取年报 Read many reports: results.jsonl, reports.csv/xlsx and findings.csv in --out."""
     err = Console(stderr=True)
     console = Console()
 
-    if engine not in ENGINES:
-        close = difflib.get_close_matches(engine, ENGINES, n=1)
-        hint = f"，是否想用 {close[0]}？" if close else ""
-        raise _usage_error(err, f"未知的引擎 {engine!r}{hint}（可选 {', '.join(ENGINES)}）",
-                           f"unknown engine {engine!r}; choose one of {', '.join(ENGINES)}")
     try:
-        config = RunConfig(engine=engine, **({"model": model} if model else {}))  # type: ignore[arg-type]
+        config = RunConfig(engine=engine, model=model) if model else RunConfig(engine=engine)
     except ValueError as exc:
         raise _usage_error(err, f"设置无效：{exc}", f"invalid settings: {exc}") from exc
     workers = jobs or default_jobs(config)
     config = config.model_copy(update={"concurrency": workers})
 
     from extractor.errors import ConfigError
+    from extractor.time_budget import file_budget_s
+
+    try:
+        budget_s = file_budget_s(config.engine, file_timeout)
+    except ConfigError as exc:
+        raise _usage_error(err, exc.hint_zh or str(exc), str(exc)) from exc
 
     try:
         import extractor.pipeline  # noqa: F401 - an installation problem is reported once, not per file
@@ -217,7 +240,16 @@ def batch(
     except ImportError as exc:
         raise _usage_error(err, f"提取流程无法加载：{exc}", f"the pipeline cannot be imported: {exc}") from exc
 
-    out_dir = _prepare_out_dir(out, resume, err)
+    out_dir, lock = _prepare_out_dir(out, resume, err)
+    try:
+        _run_locked(inputs, out_dir, config, workers, resume, retry_failed, budget_s, err, console)
+    finally:
+        lock.release()
+
+
+def _run_locked(inputs: list[str], out_dir: Path, config: RunConfig, workers: int, resume: bool, retry_failed: bool,
+                budget_s: float | None, err: Console, console: Console) -> None:
+    """The batch proper, while this process holds the --out folder's lock."""
     expanded = expand_inputs(inputs, exclude=[out_dir])
     for arg in expanded.unmatched:
         err.print(f"[yellow]警告[/]：{arg} 没有找到可读取的文件 (nothing found; formats: "
@@ -228,7 +260,7 @@ def batch(
     progress_view = RichBatchProgress(err) if err.is_terminal else LineBatchProgress(err)
     with progress_view as progress:
         runner = BatchRunner(expanded.files, out_dir, config, jobs=workers, resume=resume,
-                             retry_failed=retry_failed, progress=progress)
+                             retry_failed=retry_failed, progress=progress, time_budget_s=budget_s)
 
         def on_first_interrupt() -> None:
             err.print("[yellow]正在停止：等待进行中的文件完成并写入… 再按一次 Ctrl-C 立即退出[/]\n"

@@ -47,6 +47,20 @@ def _walk(directory: Path) -> list[Path]:
     return found
 
 
+def _resolved(path: Path) -> Path:
+    try:
+        return path.resolve()
+    except (RuntimeError, OSError):
+        # a symlink loop: kept as it is named, so the batch records it as unreadable instead of crashing
+        return Path(os.path.abspath(path))
+
+
+def _is_entry(path: Path) -> bool:
+    """A name that exists and is not a directory: a file, or a pipe, device or broken link that the
+    batch must account for (the loader then says clearly why it cannot read it)."""
+    return os.path.lexists(path) and not path.is_dir()
+
+
 def expand_inputs(arguments: list[str], exclude: list[Path] | None = None) -> ExpandedInputs:
     """Files in argument order (each directory's files sorted), every file once.
 
@@ -54,14 +68,14 @@ def expand_inputs(arguments: list[str], exclude: list[Path] | None = None) -> Ex
     """
     out = ExpandedInputs()
     seen: set[Path] = set()
-    excluded = [p.resolve() for p in (exclude or [])]
+    excluded = [_resolved(p) for p in (exclude or [])]
 
     def is_excluded(path: Path) -> bool:
         return any(path == ex or ex in path.parents for ex in excluded)
 
     def add(path: Path, explicit: bool) -> bool:
         """True when ``path`` is an input (even one already listed by an earlier argument)."""
-        resolved = path.resolve()
+        resolved = _resolved(path)
         if is_excluded(resolved):
             return False
         if not explicit and not is_supported(path):
@@ -76,7 +90,7 @@ def expand_inputs(arguments: list[str], exclude: list[Path] | None = None) -> Ex
         expanded = os.path.expanduser(arg)
         path = Path(expanded)
         found = False
-        if path.is_file():
+        if _is_entry(path):
             found = add(path, explicit=True)
         elif path.is_dir():
             for f in _walk(path):
@@ -87,7 +101,7 @@ def expand_inputs(arguments: list[str], exclude: list[Path] | None = None) -> Ex
                 if m.is_dir():
                     for f in _walk(m):
                         found = add(f, explicit=False) or found
-                elif m.is_file():
+                elif _is_entry(m):
                     found = add(m, explicit=False) or found
         if not found:
             # a missing path, or a directory or glob without a supported file

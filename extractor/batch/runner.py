@@ -2,7 +2,7 @@
 append each file's line to results.jsonl the moment it is done.
 
 One thread (the caller's) owns admission and writing; workers only read files and run the pipeline.
-That keeps the store single-writer and makes the de-duplication decisions in input order, so an
+That keeps the results log single-writer and makes the de-duplication decisions in input order, so an
 interrupted-then-resumed batch records the same primary path for duplicated content as an
 uninterrupted one.
 """
@@ -15,7 +15,7 @@ import os
 import signal
 import threading
 import time
-from collections.abc import Callable, Iterator
+from collections.abc import Callable, Iterable, Iterator, Mapping
 from concurrent.futures import FIRST_COMPLETED, Future, ThreadPoolExecutor, wait
 from contextlib import contextmanager
 from dataclasses import dataclass, field
@@ -24,10 +24,13 @@ from pathlib import Path
 from typing import Any, Protocol
 
 from extractor.config import RunConfig
+from extractor.engine_catalog import MODEL_ENGINES
 from extractor.errors import ConfigError, InputError, LLMError, ModelUnavailableError, NianbaoError, NotAReportError
+from extractor.ingest.regular_file import UnreadableNowError
 from extractor.schema import Report
+from extractor.time_budget import FileTimeoutError, WorkerDiedError, WorkerPool, run_within_budget
 
-from extractor.batch.store import (
+from extractor.batch.results_log import (
     RESULTS_NAME,
     STATUS_DUPLICATE,
     STATUS_FAILED,
@@ -36,12 +39,12 @@ from extractor.batch.store import (
     DoneIndex,
     LoadedResults,
     Record,
-    ResultStore,
+    ResultsLog,
     read_results,
 )
 
 # Engines that call a language model: their results depend on the model and the prompts.
-LLM_ENGINES: frozenset[str] = frozenset({"llm", "hybrid", "baseline"})
+LLM_ENGINES: frozenset[str] = MODEL_ENGINES
 
 _PROMPTS_DIR = Path(__file__).resolve().parents[2] / "prompts"
 
@@ -104,11 +107,13 @@ def default_jobs(config: RunConfig) -> int:
 
 
 def sha256_file(path: Path) -> str:
-    digest = hashlib.sha256()
-    with open(path, "rb") as fh:
-        for chunk in iter(lambda: fh.read(1 << 20), b""):
-            digest.update(chunk)
-    return digest.hexdigest()
+    """The file's SHA-256; InputError for what the loader would refuse anyway before reading a byte
+    of it (a pipe, a device, a symlink loop: hashing those would block or never end; a file over
+    the size limit)."""
+    from extractor.ingest.limits import current_limits
+    from extractor.ingest.regular_file import hash_regular
+
+    return hash_regular(path, current_limits().max_bytes, hashlib.sha256())
 
 
 def _now() -> str:
@@ -199,14 +204,21 @@ def process_file(path: Path, sha256: str, config: RunConfig, settings: BatchSett
         record["error"] = result.error or ("不是政府信息公开工作年度报告" if status == STATUS_NOT_A_REPORT else "读取失败")
         record["error_type"] = "NotAReport" if status == STATUS_NOT_A_REPORT else "ExtractionFailed"
         record["retryable"] = status == STATUS_FAILED and config.engine in LLM_ENGINES
-    record["counts"] = {
-        "findings": len(result.findings),
-        "errors": sum(1 for f in result.findings if f.severity == "error"),
-        "report_errors": len(result.report_errors),
-        "extraction_doubts": len(result.extraction_doubts),
-    }
+    record["counts"] = finding_counts(record["findings"])
     record["finished_at"] = _now()
     return record
+
+
+def finding_counts(findings: Iterable[Mapping[str, Any]]) -> dict[str, int]:
+    """A line's ``counts`` from its findings (as JSON): what the exports and the review queue sort by.
+    报告自身错误 leaves out "info" findings, as ``ExtractionResult.report_errors`` does."""
+    items = list(findings)
+    return {
+        "findings": len(items),
+        "errors": sum(1 for f in items if f.get("severity") == "error"),
+        "report_errors": sum(1 for f in items if f.get("attribution") == "report" and f.get("severity") != "info"),
+        "extraction_doubts": sum(1 for f in items if f.get("attribution") == "extraction"),
+    }
 
 
 class BatchProgress(Protocol):
@@ -238,7 +250,8 @@ class BatchOutcome:
 
 class BatchRunner:
     def __init__(self, files: list[Path], out_dir: Path, config: RunConfig, *, jobs: int = 1,
-                 resume: bool = False, retry_failed: bool = False, progress: BatchProgress | None = None) -> None:
+                 resume: bool = False, retry_failed: bool = False, progress: BatchProgress | None = None,
+                 time_budget_s: float | None = None) -> None:
         self.files = files
         self.out_dir = out_dir
         self.config = config
@@ -249,8 +262,21 @@ class BatchRunner:
         self.progress: BatchProgress = progress or _NoProgress()
         self._stop = threading.Event()
         self.results_path = out_dir / RESULTS_NAME
-        # the worker; replaceable so orchestration tests can inject faults without a pipeline
+        self._pool: WorkerPool | None = None
+        # the worker; replaceable so orchestration tests can inject faults without a pipeline (with a
+        # time budget it runs in a worker process, so it must then be a module-level function)
         self.process: Callable[[Path, str, RunConfig, BatchSettings], Record] = process_file
+        # seconds a file may take (time_budget.py); None: read in this process's worker threads, unbounded
+        self.time_budget_s = time_budget_s
+
+    def _read(self, path: Path, sha: str) -> Record:
+        """One file's line, within the time budget: a file that overruns it (or kills its worker) is a
+        failed line like any unreadable file, and the batch goes on."""
+        try:
+            return run_within_budget(self.process, path, sha, self.config, self.settings,
+                                     budget_s=self.time_budget_s, pool=self._pool)
+        except (FileTimeoutError, WorkerDiedError) as exc:
+            return failed_record(path, sha, self.settings, exc)
 
     def request_stop(self) -> None:
         """Admit no new file; the files already being read finish and are written."""
@@ -267,8 +293,8 @@ class BatchRunner:
         outcome.truncated_tail = loaded.truncated_tail
         outcome.bad_lines = loaded.bad_lines
         index = DoneIndex.from_records(loaded.records, self.retry_failed)
-        store = ResultStore(self.results_path)
-        store.open(loaded if self.resume else None)
+        log = ResultsLog(self.results_path)
+        log.open(loaded if self.resume else None)
 
         in_flight: dict[Future[Record], tuple[Path, str]] = {}
         primary_this_run: dict[str, str] = {}  # sha256 -> path read (or being read) in this run
@@ -276,7 +302,7 @@ class BatchRunner:
         key = self.settings.key
 
         def write(record: Record, path: Path) -> None:
-            store.append(record)
+            log.append(record)
             index.add(record)
             status = record["status"]
             outcome.by_status[status] = outcome.by_status.get(status, 0) + 1
@@ -287,10 +313,9 @@ class BatchRunner:
         def admit(path: Path) -> None:
             try:
                 sha = sha256_file(path)
-            except OSError as exc:
-                # vanished or unreadable right now: recorded, and retried by a resume
-                error = InputError(f"cannot read {path}: {exc.strerror or exc}", hint_zh="无法读取文件")
-                write(failed_record(path, None, self.settings, error, retryable=True), path)
+            except InputError as exc:
+                # vanished or unreadable right now: retried by a resume; a pipe, device or loop: not
+                write(failed_record(path, None, self.settings, exc, retryable=isinstance(exc, UnreadableNowError)), path)
                 return
             spath = str(path)
             if index.is_settled(spath, sha, key):
@@ -306,7 +331,7 @@ class BatchRunner:
                     write(duplicate_record(path, sha, self.settings, primary), path)
                 return
             primary_this_run[sha] = spath
-            future = executor.submit(self.process, path, sha, self.config, self.settings)
+            future = executor.submit(self._read, path, sha)
             in_flight[future] = (path, sha)
 
         def finish(future: Future[Record]) -> None:
@@ -328,6 +353,9 @@ class BatchRunner:
                 write(duplicate_record(twin, sha, self.settings, str(path)), twin)
 
         self.progress.start(len(self.files))
+        if self.time_budget_s is not None:
+            # one worker process per job slot, kept for the whole run, closed at its end
+            self._pool = WorkerPool(keep=self.jobs)
         executor = ThreadPoolExecutor(max_workers=self.jobs, thread_name_prefix="nianbao-batch")
         pending: Iterator[Path] = iter(self.files)
         exhausted = False
@@ -346,7 +374,10 @@ class BatchRunner:
                     finish(future)
         finally:
             executor.shutdown(wait=True, cancel_futures=True)
-            store.close()
+            log.close()
+            if self._pool is not None:
+                self._pool.close()
+                self._pool = None
         outcome.interrupted = self._stop.is_set() and outcome.fatal is None and not exhausted
         outcome.seconds = time.perf_counter() - started
         return outcome

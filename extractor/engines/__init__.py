@@ -1,29 +1,20 @@
-"""Engine registry. The template engine is always there; LLM-based engines load their SDKs lazily."""
+"""Engine factory. The template engine is always there; LLM-based engines load their SDKs lazily.
+
+Which engines exist, and their factories, are listed in ``extractor.engine_catalog``.
+"""
 
 from __future__ import annotations
 
-import difflib
 import importlib
 
-from extractor.config import ENGINES
+from extractor.engine_catalog import BY_NAME, parse_engine
 from extractor.engines.base import Engine, ReaderOutput
 from extractor.errors import ConfigError
 
-# name -> "module:attribute" of a zero-argument factory returning an Engine
-_FACTORIES: dict[str, str] = {
-    "template": "extractor.engines.template_engine:TemplateEngine",
-    "llm": "extractor.engines.llm_engine:LLMEngine",
-    "hybrid": "extractor.engines.hybrid_engine:HybridEngine",
-    "baseline": "extractor.engines.baseline_engine:BaselineEngine",
-}
-
 
 def get_engine(name: str) -> Engine:
-    if name not in _FACTORIES:
-        close = difflib.get_close_matches(name, ENGINES, n=1)
-        hint = f"did you mean {close[0]!r}?" if close else f"choose one of {', '.join(ENGINES)}"
-        raise ConfigError(f"unknown engine {name!r}", hint=hint, hint_zh="未知的提取引擎")
-    module_name, _, attr = _FACTORIES[name].partition(":")
+    info = BY_NAME[parse_engine(name)]
+    module_name, _, attr = info.factory.partition(":")
     try:
         module = importlib.import_module(module_name)
     except ImportError as exc:  # an engine whose optional SDK is missing

@@ -36,4 +36,5 @@ class Engine(Protocol):
 
 
 class RunConfigLike(Protocol):
-    engine: str
+    @property
+    def engine(self) -> str: ...

@@ -8,7 +8,9 @@
    and neither is grounded, the template value stays and a review finding (X-DISAGREE) says so.
 4. The checker-driven repair loop then re-asks the LLM rows that are still unsupported.
 
-If the template reader proves every cell, no model is loaded at all.
+If the template reader proves every cell, no model is loaded at all. If the model or endpoint is
+unavailable (it crashed, timed out, refused, or the retries ran out), the template reading is returned
+as it is, with a finding (X-NO-MODEL) that names every cell the model would have been asked about.
 """
 
 from __future__ import annotations
@@ -19,6 +21,7 @@ from typing import Any, Literal
 from extractor.engines.base import ReaderOutput
 from extractor.engines.llm_engine import LLMFactory, LLMSectionAsker, guess_template
 from extractor.engines.template_engine import TemplateEngine
+from extractor.errors import LLMError, ModelUnavailableError, NianbaoError
 from extractor.findings import Evidence, Finding
 from extractor.llm_sections import SectionSpec, detect_single_other_row, set_cell_safely, table_specs, unit_of
 from extractor.normalize import NormalizedText
@@ -40,7 +43,6 @@ def _layout_of(report: Report, layout: DocumentLayout, fallback_text: str) -> tu
 def _doubtful_cells(
     report: Report,
     evidence: dict[str, Evidence],
-    reader_findings: list[Finding],
     template: Literal["2019", "2021"],
     single: bool,
 ) -> list[str]:
@@ -54,11 +56,8 @@ def _doubtful_cells(
             doubtful[path] = None
         elif (ev := evidence.get(path)) is not None and ev.status in BAD_STATUSES and not ev.undecided:
             doubtful[path] = None
-    for finding in reader_findings:
-        if finding.attribution == "extraction":
-            for path in finding.cells:
-                if path in present or path in doubtful:
-                    doubtful[path] = None
+    # The reader's own notes (a lone number displaced from its cell) name cells whose place is known and
+    # prints nothing: an answer there could not be grounded either, so they are not asked.
     return list(doubtful)
 
 
@@ -74,6 +73,21 @@ def _disagreement(path: str, template_value: CellValue, llm_value: CellValue) ->
         expected=llm_value if isinstance(llm_value, (int, str)) else None,
         found=template_value if isinstance(template_value, (int, str)) else None,
         message=f"{cell_label(path)}：规则读取为 {shown_t}，模型读取为 {shown_l}，两者都无法由原文确证，请人工核对",
+    )
+
+
+def _model_not_consulted(error: NianbaoError, cells: list[str]) -> Finding:
+    """The review finding of a hybrid reading made without the model: it names every cell the model
+    would have been asked about, so each stays flagged."""
+    reason = error.message.strip().splitlines()[0][:200] if error.message.strip() else type(error).__name__
+    doubt = f"规则未能确证的 {len(cells)} 个单元格均未经模型复核，仍标为存疑" if cells else "机关名称、年度未经模型补充"
+    return Finding(
+        rule="X-NO-MODEL",
+        authority="heuristic",
+        severity="warning",
+        attribution="extraction",
+        cells=cells,
+        message=f"未咨询模型：以下为规则读取结果，{doubt}；模型可用时可重新提取（model not consulted: {reason}）",
     )
 
 
@@ -103,6 +117,7 @@ class HybridEngine:
         asker = LLMSectionAsker(config, source, layout, llm_factory=self._llm_factory, use_examples=self._use_examples)
         extra_findings: list[Finding] = []
         rounds = 0
+        unavailable: NianbaoError | None = None
         llm_cells: dict[str, CellValue] = {}
         try:
             report.agency = report.agency or layout.agency
@@ -114,7 +129,7 @@ class HybridEngine:
             template, single = _layout_of(report, layout, asker.section_text(3))
             if report.template is None:
                 report.template = template
-            doubtful = _doubtful_cells(report, evidence, base.findings, template, single)
+            doubtful = _doubtful_cells(report, evidence, template, single)
             if doubtful:
                 specs = table_specs(template, single)
                 llm_cells = self._ask_units(asker, specs, doubtful)
@@ -140,6 +155,18 @@ class HybridEngine:
                     # A disagreement the repair settled with a grounded value is no longer a question.
                     settled = {p for p, ev in outcome.evidence.items() if ev.status == "grounded" and producers.get(p) == "llm"}
                     extra_findings = [f for f in extra_findings if not set(f.cells) <= settled]
+        except (LLMError, ModelUnavailableError) as exc:
+            # The model or endpoint is unavailable (a crash, a timeout, refused, retries spent; answers the
+            # model could not give validly were already findings): the template reading stands alone.
+            report, llm_cells, rounds, unavailable = base.report.model_copy(deep=True), {}, 0, exc
+            producers = {p: "template" for p, _ in iter_cells(report)}
+            producers.update({p: r for p, r in base.producers.items() if p in producers})
+            report.agency = report.agency or layout.agency
+            report.year = report.year or layout.year
+            template, single = _layout_of(report, layout, asker.section_text(3))
+            report.template = report.template or template
+            asker.failures = [_model_not_consulted(exc, _doubtful_cells(report, evidence, template, single))]
+            extra_findings = []
         finally:
             asker.close()
 
@@ -155,6 +182,8 @@ class HybridEngine:
                 "cells_from_llm": len(llm_made),
                 "cells_asked": len(llm_cells),
                 "disagreements": len(extra_findings),
+                # Why the model could not be consulted, when it could not (the reading is the template's).
+                "model_error": unavailable.message[:500] if unavailable is not None else None,
             },
         }
         evidence_out = {p: ev for p, ev in base.evidence.items() if producers.get(p) == "template"}

@@ -16,7 +16,9 @@ import tempfile
 from pathlib import Path
 
 from extractor.errors import InputError
+from extractor.ingest.limits import InputLimits, check_chars, current_limits
 from extractor.ingest.tables import Grid, Slot, join_pieces, render_grid
+from extractor.ingest.zip_expansion import bounded_package
 
 _W = "{http://schemas.openxmlformats.org/wordprocessingml/2006/main}"
 _CONVERT_TIMEOUT_S = 180
@@ -87,18 +89,20 @@ def _blocks(parent, lines: list[str]) -> None:  # type: ignore[no-untyped-def]
             _blocks(el, lines)  # content controls and tracked insertions wrap ordinary blocks
 
 
-def docx_to_text(data: bytes) -> str:
+def docx_to_text(data: bytes, limits: InputLimits | None = None) -> str:
     from docx import Document
 
+    limits = limits or current_limits()
+    package = bounded_package(data, limits)
     try:
-        document = Document(io.BytesIO(data))
+        document = Document(io.BytesIO(package))
         lines: list[str] = []
         _blocks(document.element.body, lines)
     except Exception as exc:  # python-docx/lxml/zipfile raise many types for damaged files
         raise InputError(f"the Word file cannot be read ({type(exc).__name__})",
                          hint_zh="Word 文件已损坏或不是 .docx 格式，无法读取") from exc
     text = "\n".join(line for line in lines if line.strip())
-    return text + "\n" if text else ""
+    return check_chars(text + "\n" if text else "", limits)
 
 
 def libreoffice() -> str | None:

@@ -142,6 +142,7 @@ def _check_not_junk(text: str) -> None:
 def decode_bytes(data: bytes, declared: str | None = None) -> tuple[str, str]:
     """Return (text, encoding name). Order: byte-order mark, strict UTF-8, the charset the file
     declares itself (``declared``, from an HTML <meta>), then GB18030 vs Big5 (see _choose_cjk)."""
+    text: str | None
     for bom, codec in _BOMS:
         if data.startswith(bom):
             text = _strict(data, codec)
@@ -162,13 +163,13 @@ def decode_bytes(data: bytes, declared: str | None = None) -> tuple[str, str]:
         _check_not_junk(text)
         return text, "utf-8"
     if declared:
-        codec = canonical_name(declared)
+        claimed = canonical_name(declared)
         # Only charsets that can hold Chinese: a page claiming latin-1 over GBK bytes is common and wrong.
-        if codec in _DECLARABLE:
-            text = _strict(data, codec)
+        if claimed is not None and claimed in _DECLARABLE:
+            text = _strict(data, claimed)
             if text is not None:
                 _check_not_junk(text)
-                return text, codec
+                return text, claimed
     chosen = _choose_cjk(data)
     if chosen is None:
         raise InputError(

@@ -7,8 +7,9 @@ holds other tables is page layout, not data: its cells are read as ordinary bloc
 from __future__ import annotations
 
 import re
+from collections.abc import Iterator
 
-from bs4 import BeautifulSoup, Comment, Doctype, NavigableString, Tag
+from bs4 import BeautifulSoup, Comment, Doctype, NavigableString, PageElement, Tag
 from bs4.element import CData, Declaration, ProcessingInstruction
 
 from extractor.ingest.tables import SpanCell, join_pieces, layout_spans, render_grid
@@ -60,7 +61,18 @@ class _Renderer:
         self.buf = []
 
     def walk(self, node: Tag, in_article: bool = False) -> None:
-        for child in node.children:
+        # An explicit stack, not recursion: a hostile page nests tags a hundred thousand deep.
+        # Each entry: the children still to visit, inside <article>/<main>, and whether the
+        # element is a block (its text ends a line when the element ends).
+        stack: list[tuple[Iterator[PageElement], bool, bool]] = [(iter(node.children), in_article, False)]
+        while stack:
+            children, article, block = stack[-1]
+            child = next(children, None)
+            if child is None:
+                stack.pop()
+                if block:
+                    self.flush()
+                continue
             if isinstance(child, _SKIP_NODES):
                 continue
             if isinstance(child, NavigableString):
@@ -69,7 +81,7 @@ class _Renderer:
             if not isinstance(child, Tag) or _is_hidden(child):
                 continue
             name = child.name.lower()
-            if name in _DROP_TAGS or (name in _CHROME_TAGS and not in_article):
+            if name in _DROP_TAGS or (name in _CHROME_TAGS and not article):
                 continue
             if name == "br":
                 self.flush()
@@ -78,12 +90,10 @@ class _Renderer:
                 self.flush()
                 self.lines.extend(render_grid(layout_spans(_table_rows(child))))
                 continue
-            block = name in _BLOCK_TAGS
-            if block:
+            is_block = name in _BLOCK_TAGS
+            if is_block:
                 self.flush()
-            self.walk(child, in_article or name in ("article", "main"))
-            if block:
-                self.flush()
+            stack.append((iter(child.children), article or name in ("article", "main"), is_block))
 
 
 def _is_hidden(tag: Tag) -> bool:

@@ -12,8 +12,12 @@ from typing import Literal
 from extractor.errors import InputError
 from extractor.ingest.document import SourceDocument
 from extractor.ingest.encoding import decode_bytes
+from extractor.ingest.limits import InputLimits, check_chars, current_limits, expansion_error, megabytes
+from extractor.ingest.regular_file import read_regular, too_large
+from extractor.ingest.zip_expansion import check_zip_directory, damaged_zip
 
-MAX_BYTES = 64 * 1024 * 1024
+# The default file-size limit (NIANBAO_MAX_INPUT_MB changes it; see limits.py for every limit).
+MAX_BYTES = InputLimits().max_bytes
 
 Format = Literal["text", "html", "pdf", "docx", "doc"]
 
@@ -27,11 +31,6 @@ def decode_text(data: bytes) -> tuple[str, str]:
     return decode_bytes(data)
 
 
-def _too_large(size: int, what: str) -> InputError:
-    return InputError(f"{what} is {size // (1024 * 1024)} MB; the limit is {MAX_BYTES // (1024 * 1024)} MB",
-                      hint_zh=f"文件过大（上限 {MAX_BYTES // (1024 * 1024)} MB）")
-
-
 def _empty() -> InputError:
     return InputError("the input is empty", hint_zh="输入为空")
 
@@ -42,12 +41,13 @@ def sniff_format(data: bytes, name: str | None = None) -> Format:
     if b"%PDF-" in data[:1024]:
         return "pdf"
     if data.startswith(b"PK\x03\x04"):
+        check_zip_directory(data, current_limits())
         try:
             with zipfile.ZipFile(io.BytesIO(data)) as zf:
                 if "word/document.xml" in zf.namelist():
                     return "docx"
-        except zipfile.BadZipFile as exc:
-            raise InputError("the file is a damaged ZIP/Office archive", hint_zh="文件已损坏（ZIP/Office 压缩包无法打开）") from exc
+        except (zipfile.BadZipFile, ValueError, EOFError, OSError) as exc:
+            raise damaged_zip() from exc
         raise InputError("the file is a ZIP archive but not a Word document (.docx)",
                          hint="give the report as .docx, .pdf, .html or text",
                          hint_zh="文件是压缩包但不是 Word（.docx）文档，请提供 docx、pdf、html 或文本")
@@ -67,10 +67,18 @@ def load_text(text: str, name: str | None = None) -> SourceDocument:
 
     if not text.strip():
         raise _empty()
+    limits = current_limits()
     text = text.lstrip("\ufeff")
     if looks_like_html(text):
-        return _nonempty(SourceDocument(text=html_to_text(text), format="html", name=name))
-    return SourceDocument(text=text, format="text", encoding=None, name=name)
+        _check_markup(len(text), limits)
+        return _nonempty(SourceDocument(text=check_chars(html_to_text(text), limits), format="html", name=name))
+    return SourceDocument(text=check_chars(text, limits), format="text", encoding=None, name=name)
+
+
+def _check_markup(size: int, limits: InputLimits) -> None:
+    # An HTML tree costs about 50 bytes of memory per byte of markup; real pages are well under 2 MB.
+    if size > limits.max_html_bytes:
+        raise expansion_error("the HTML page", megabytes(size), megabytes(limits.max_html_bytes), "max_html_bytes")
 
 
 def _nonempty(doc: SourceDocument) -> SourceDocument:
@@ -82,8 +90,11 @@ def _nonempty(doc: SourceDocument) -> SourceDocument:
 def _load_html_bytes(data: bytes, name: str | None) -> SourceDocument:
     from extractor.ingest.html import declared_charset, html_to_text
 
+    limits = current_limits()
+    _check_markup(len(data), limits)
     text, encoding = decode_bytes(data, declared=declared_charset(data))
-    return _nonempty(SourceDocument(text=html_to_text(text), format="html", encoding=encoding, name=name))
+    return _nonempty(SourceDocument(text=check_chars(html_to_text(text), limits), format="html", encoding=encoding,
+                                    name=name))
 
 
 def _load_docx_bytes(data: bytes, name: str | None, fmt: Format) -> SourceDocument:
@@ -94,8 +105,9 @@ def _load_docx_bytes(data: bytes, name: str | None, fmt: Format) -> SourceDocume
 
 def load_bytes(data: bytes, name: str | None = None) -> SourceDocument:
     """Read a user's file from its bytes; ``name`` (a file name) helps tell HTML from text."""
-    if len(data) > MAX_BYTES:
-        raise _too_large(len(data), "the input")
+    max_bytes = current_limits().max_bytes
+    if len(data) > max_bytes:
+        raise too_large(len(data), "the input", max_bytes)
     if not data.strip(b" \t\r\n\x00\xef\xbb\xbf\xff\xfe"):
         raise _empty()
     fmt = sniff_format(data, name)
@@ -123,22 +135,12 @@ def load_bytes(data: bytes, name: str | None = None) -> SourceDocument:
 
 
 def load_path(path: str | Path) -> SourceDocument:
-    """Read a file (or ``-`` for standard input)."""
+    """Read a regular file (or ``-`` for standard input, up to the size limit)."""
+    max_bytes = current_limits().max_bytes
     if str(path) == "-":
-        return load_bytes(sys.stdin.buffer.read(MAX_BYTES + 1), "<stdin>")
+        return load_bytes(sys.stdin.buffer.read(max_bytes + 1), "<stdin>")
     p = Path(path)
-    if not p.exists():
-        raise InputError(f"no such file: {p}", hint_zh="文件不存在")
-    if p.is_dir():
-        raise InputError(f"{p} is a directory, not a file", hint_zh="这是一个目录")
-    size = p.stat().st_size
-    if size > MAX_BYTES:
-        raise _too_large(size, str(p))
-    try:
-        data = p.read_bytes()
-    except OSError as exc:
-        raise InputError(f"{p} cannot be read: {exc.strerror}", hint_zh="文件无法读取（权限或磁盘错误）") from exc
-    return load_bytes(data, p.name)
+    return load_bytes(read_regular(p, max_bytes), p.name)
 
 
 __all__ = ["MAX_BYTES", "Format", "decode_text", "load_bytes", "load_path", "load_text", "sniff_format"]

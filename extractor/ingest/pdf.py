@@ -10,11 +10,20 @@ one space (or none), so prose reads as prose.
 from __future__ import annotations
 
 import io
+import itertools
+import logging
 import re
 import statistics
 from dataclasses import dataclass
 
 from extractor.errors import InputError
+from extractor.ingest.limits import ENV_VARS, InputLimits, current_limits, too_many_chars
+from extractor.ingest.pdf_bounds import PdfReadBudget, bounded_pdf_streams
+
+# pdfminer logs a warning for every font it finds odd ("Could not get FontBBox…", dozens for one
+# browser-printed PDF) and Python prints library warnings on the terminal when nothing is configured.
+# They say nothing a reader of the report can act on; errors still get through.
+logging.getLogger("pdfminer").setLevel(logging.ERROR)
 
 # Words whose vertical middles are closer than this share of their height sit on one line.
 _SAME_LINE = 0.5
@@ -61,6 +70,19 @@ def _is_password_error(exc: BaseException) -> bool:
             return True
         seen = seen.__cause__ or seen.__context__
     return False
+
+
+def _limit_inside(exc: BaseException) -> InputError | None:
+    """An expansion limit that pdfplumber wrapped in its own exception type."""
+    seen: BaseException | None = exc
+    while seen is not None:
+        if isinstance(seen, InputError):
+            return seen
+        inner = next((a for a in getattr(seen, "args", ()) if isinstance(a, InputError)), None)
+        if inner is not None:
+            return inner
+        seen = seen.__cause__ or seen.__context__
+    return None
 
 
 def scanned_error() -> InputError:
@@ -139,18 +161,50 @@ def _page_content(page) -> tuple[list[_Word], list[_Rule]]:  # type: ignore[no-u
     return words, rules
 
 
-def pdf_to_text(data: bytes) -> tuple[str, list[str]]:
-    """Return (text, warnings). Raises InputError for a broken, encrypted or scanned PDF."""
+def _too_many_pages(limits: InputLimits) -> InputError:
+    env = ENV_VARS["max_pdf_pages"]
+    return InputError(f"the PDF has more than {limits.max_pdf_pages} pages (raise {env} if the file is genuine)",
+                      hint_zh=f"PDF 页数过多（超过 {limits.max_pdf_pages} 页）；如确为正常文件，可调高环境变量 {env}")
+
+
+def _read_pages(pdf, limits: InputLimits, budget: PdfReadBudget) -> list[tuple[list[_Word], list[_Rule]]]:  # type: ignore[no-untyped-def]
+    """Words and rulings page by page, each page's layout dropped once read, within the limits."""
+    from pdfminer.pdfpage import PDFPage
+
+    # Count through the page tree lazily: pdfplumber would build every page object first.
+    if sum(1 for _ in itertools.islice(PDFPage.create_pages(pdf.doc), limits.max_pdf_pages + 1)) > limits.max_pdf_pages:
+        raise _too_many_pages(limits)
+    content: list[tuple[list[_Word], list[_Rule]]] = []
+    chars = 0
+    for number, page in enumerate(pdf.pages, start=1):
+        with budget.page(number):
+            words, rules = _page_content(page)
+        page.close()  # the layout objects of a page are large; only the words are kept
+        chars += sum(len(w.text) for w in words)
+        if chars > limits.max_chars:
+            raise too_many_chars(chars, limits)
+        content.append((words, rules))
+    return content
+
+
+def pdf_to_text(data: bytes, limits: InputLimits | None = None) -> tuple[str, list[str]]:
+    """Return (text, warnings). Raises InputError for a broken, encrypted, scanned or oversized PDF."""
     import pdfplumber
 
+    limits = limits or current_limits()
     warnings: list[str] = []
     try:
-        with pdfplumber.open(io.BytesIO(data)) as pdf:
-            content = [_page_content(page) for page in pdf.pages]
+        with bounded_pdf_streams(limits) as budget, pdfplumber.open(io.BytesIO(data)) as pdf:
+            content = _read_pages(pdf, limits, budget)
+    except InputError:
+        raise
     except Exception as exc:  # pdfminer raises many types (PDFSyntaxError, KeyError…) for damaged files
         if _is_password_error(exc):
             raise InputError("the PDF is encrypted with a password", hint="give an unprotected copy",
                              hint_zh="该PDF已加密（需要密码），请提供未加密的文件") from exc
+        limit = _limit_inside(exc)
+        if limit is not None:
+            raise limit from None
         raise InputError(f"the PDF cannot be read ({type(exc).__name__})",
                          hint_zh="PDF 文件已损坏，无法读取") from exc
     pages = [words for words, _ in content]

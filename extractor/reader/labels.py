@@ -72,15 +72,26 @@ class Anchor:
     end: int
 
 
+# the rest of a label after the words a pattern knows: 「属于三类内部事务」+「信息」, 「部分公开」+「（区分处理的…）」
+_LABEL_REST_RE = re.compile(r"[\u4e00-\u9fff“”\"()（）、，,：:；;]*")
+
+
 def find_anchors(text: str, keys: list[str], patterns: dict[str, str], start: int, end: int) -> list[Anchor]:
-    """Find each row label in order; a label not found leaves the search position where it was."""
-    anchors: list[Anchor] = []
+    """Find each row label in order; a label not found leaves the search position where it was. An anchor
+    runs to the end of its label's words (never into the next label), so only spaces or separators stand
+    between a label and its numbers."""
+    found: list[Anchor] = []
     pos = start
     compiled = {k: re.compile(patterns[k]) for k in keys}
     for idx, key in enumerate(keys):
         m = compiled[key].search(text, pos, end)
         if m is None:
             continue
-        anchors.append(Anchor(idx, key, m.start(), m.end()))
+        found.append(Anchor(idx, key, m.start(), m.end()))
         pos = m.end()
+    anchors: list[Anchor] = []
+    for i, a in enumerate(found):
+        limit = found[i + 1].start if i + 1 < len(found) else end
+        rest = _LABEL_REST_RE.match(text, a.end, max(a.end, limit))
+        anchors.append(Anchor(a.row, a.key, a.start, rest.end() if rest else a.end))
     return anchors

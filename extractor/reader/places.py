@@ -149,8 +149,8 @@ def _label_groups(groups: list[Group], anchors: list[Anchor], text: str = "", ex
             continue
         same_line = bool(text) and _line_has_label(text, g)
         adjacent = bool(text) and _right_after(text, pending[-1], g)
-        if _weak(g, expected) and not (same_line and adjacent):
-            continue
+        if _weak(g, expected) and not adjacent:
+            continue  # a lone number away from any label: a displaced cell or a page mark, not a row
         if len(pending) == 1 or same_line or adjacent:
             g.label_row = pending[-1].row
             g.label_certain = same_line or adjacent
@@ -160,9 +160,13 @@ def _label_groups(groups: list[Group], anchors: list[Anchor], text: str = "", ex
 
 
 def _right_after(text: str, anchor: Anchor, g: Group) -> bool:
-    """The group follows its label with only spaces or separators between (a row that prints one number,
-    e.g. 「（七）总计1」): it is that row's content, not a displaced cell."""
-    return re.fullmatch(r"[\s|\t\ue000]*", text[anchor.end : g.start]) is not None
+    """The group follows its label with only spaces or separators between, or the rest of the label on
+    the same line (「5.属于三类内部事务信息   5」 where the pattern stops at 事务): it is that row's content,
+    not a displaced cell (a row that prints one number, e.g. 「（七）总计1」)."""
+    between = text[anchor.end : g.start]
+    if re.fullmatch(r"[\s|\t\ue000]*", between) is not None:
+        return True
+    return "\n" not in between and re.search(r"\d", between) is None
 
 
 # ---------------------------------------------------------------- layout columns (PDF text)
@@ -351,9 +355,11 @@ def _uncertain_runs(n_rows: int, assignment: list[int | None], groups: list[Grou
         run = list(range(run_start, r))
         lo = bound(run_start - 1, True) if run_start > 0 else -1
         hi = bound(r, False) if r < n_rows else end
-        candidates = [i for i, g in enumerate(groups) if lo <= g.start and g.end <= hi and not _weak(g, expected)]
-        if len(candidates) == len(run) and [assignment[x] for x in run] == candidates:
-            continue  # as many groups as rows, in order: the match is forced
+        candidates = [i for i, g in enumerate(groups) if lo <= g.start and g.end <= hi]
+        full = [i for i in candidates if not _weak(groups[i], expected)]
+        if len(full) == len(run) and [assignment[x] for x in run] == full:
+            continue  # as many whole rows of numbers as rows, in order: the match is forced (a lone number
+            # among them is a displaced cell, reported as such)
         options: list[int | None] = [*candidates, *([None] if len(candidates) < len(run) else [])]
         for x in run:
             out[x] = options
@@ -380,8 +386,22 @@ def detect_single_other_row(text: str, start: int, end: int) -> bool:
     return sub is None
 
 
+_TABLE_START: dict[int, re.Pattern[str]] = {
+    # where a table's own header begins inside its section, so a label the prose before it repeats
+    # (「制发规范性文件5条」) is not taken for the table's row
+    2: re.compile(r"第\s*二\s*十\s*条|信\s*息\s*内\s*容"),
+    3: re.compile(r"勾\s*稽\s*关\s*系|申\s*请\s*人\s*情\s*况"),
+}
+
+
+def _table_start(table: int, text: str, start: int, end: int) -> int:
+    m = _TABLE_START[table].search(text, start, end)
+    return m.start() if m else start
+
+
 def table3_places(text: str, span: tuple[int, int], single_other: bool | None = None) -> TablePlaces:
     start, end = span
+    start = _table_start(3, text, start, end)
     if single_other is None:
         single_other = detect_single_other_row(text, start, end)
     keys = list(application_row_keys(single_other))
@@ -418,6 +438,7 @@ def table3_places(text: str, span: tuple[int, int], single_other: bool | None = 
 # ---------------------------------------------------------------- 二
 def table2_places(text: str, span: tuple[int, int], template: str) -> TablePlaces:
     start, end = span
+    start = _table_start(2, text, start, end)
     specs = ACTIVE_ROWS[template]
     keys = [s[0] for s in specs]
     anchors = []
@@ -484,15 +505,17 @@ def table4_places(text: str, span: tuple[int, int]) -> TablePlaces:
         if len(g.tokens) + (g.trailing_blanks if g.structured else 0) >= n or sum(len(t.digits) for t in g.tokens) >= n:
             places.rows["review_litigation"] = _place("review_litigation", REVIEW_PATHS, g, text)
             return places
-    data = next((g for g in groups if not g.structured and _spaced(g, text)), None)
+    data = next((g for g in groups if not g.structured and len(g.tokens) > 1 and _spaced(g, text)), None)
     if data is not None:
         columns = _table4_columns(text, region_start, data)
-        if columns is not None:
-            placed = _place_by_columns(data, text, columns)
-            if placed is not None:
-                slots = [_cell_slot(t, text) for t in placed]
-                places.rows["review_litigation"] = RowPlace("review_litigation", REVIEW_PATHS, slots, "none", data.start, data.end)
-                return places
+        placed = _place_by_columns(data, text, columns) if columns is not None else None
+        if placed is not None:
+            slots = [_cell_slot(t, text) for t in placed]
+            places.rows["review_litigation"] = RowPlace("review_litigation", REVIEW_PATHS, slots, "none", data.start, data.end)
+        else:  # headers printed vertically or lost: the numbers stand in order, their columns unknown
+            slots = [_cell_slot(t, text) for t in data.tokens[:n]]
+            places.rows["review_litigation"] = RowPlace("review_litigation", REVIEW_PATHS, slots, "blank", data.start, data.end)
+        return places
     # a row broken over several lines: consecutive groups that hold exactly fifteen cells between them
     acc: list[Token] = []
     for g in groups:

@@ -79,13 +79,18 @@ def choose(readings: SourceReadings, row: str, prose: str) -> list[CellOption] |
         return list(readings.witness[row])
     if rr.readings:
         fields = [p.rsplit(".", 1)[-1] for p in rr.place.paths]
-        return list(max(rr.readings, key=lambda r: _preference(r, fields, prose)))
+        best: Reading = max(rr.readings, key=lambda r: _preference(r, fields, prose))
+        return list(best)
     return [opts[0] for opts in rr.options]
 
 
 def _cell(option: CellOption) -> CellValue:
     v = option.value
     return v if isinstance(v, (int, str)) or v is None else None
+
+
+def _count(value: CellValue) -> int | None:
+    return value if isinstance(value, int) else None
 
 
 def _settle_zero(readings: SourceReadings, path: str, value: CellValue) -> CellValue:
@@ -122,9 +127,8 @@ def build_report(readings: SourceReadings, layout: DocumentLayout) -> tuple[Repo
         apps: dict[str, list[int | None] | None] = {}
         for key in application_row_keys(readings.single_other_row):
             picked = choose(readings, f"applications.{key}", prose)
-            apps[key] = None if picked is None else [
-                _settle_zero(readings, f"applications.{key}[{c}]", v if isinstance(v := _cell(o), int) else None)
-                for c, o in enumerate(picked)]
+            apps[key] = None if picked is None else [_count(_settle_zero(readings, f"applications.{key}[{c}]", _cell(o)))
+                                                     for c, o in enumerate(picked)]
         report.applications = apps
         findings += _orphan_findings(readings, apps)
     if readings.table_found(4):

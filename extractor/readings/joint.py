@@ -160,5 +160,5 @@ def _narrowed(rr: RowReadings, readings: list[Reading]) -> RowReadings:
         for r in readings:
             seen.setdefault((r[j].value, r[j].unit), r[j])
         options.append(list(seen.values()))
-    return RowReadings(rr.place, options, readings, broken=rr.broken, hidden=rr.hidden, exhausted=rr.exhausted,
+    return RowReadings(rr.place, options, readings, cost=rr.cost, exhausted=rr.exhausted,
                        notes=[*rr.notes, "narrowed by the column equations"])

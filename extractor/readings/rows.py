@@ -3,11 +3,12 @@
 A *reading* assigns the row's printed characters to its cells in order: a cell slot is exactly one cell, a
 glued run is cut into one or more cells by the number grammar, and where the row may leave cells blank
 without printing anything (``RowPlace.missing``) a cell may take no characters — a blank, or where a
-converter lost the cell, an unknown value. Among all readings,
-the row *admits* those that break the fewest of the row's own equations (R3.3: the 总计 cell is the sum of
-the six before it; R4.1 per group of table 四), and among those the ones that leave the fewest hidden
-blanks (a blank prints nothing, so a reading that hides a blank where the printed characters fill the
-cells invents it).
+converter lost the cell, an unknown value. Among all readings, the row *admits* those that need the
+fewest assumptions: each equation of the row a reading breaks (R3.3: the 总计 cell is the sum of the six
+before it; R4.1 per group of table 四) is one — the agency erred — and so is each hidden blank — the page
+printed nothing there. A reading that invents blanks and merges digits to make the arithmetic come out
+explains the text no better than one that fills every cell and finds the agency's slip; where the counts
+tie, both are admitted and the cells they disagree on stay undecided.
 
 The DP runs over states (position in the row, cell index, running sum of the current equation), so its
 cost grows with the row's length and the size of its numbers, never with the number of ways to cut it
@@ -30,8 +31,8 @@ MAX_READINGS = 2_000
 # No cell of these tables prints more characters than this (counts, amounts with decimals and 万元); it keeps
 # the reading of a pathological run linear in its length.
 MAX_CELL_CHARS = 20
-_BLANK = 1  # cost of a hidden blank
-_BROKEN = 1_000  # cost of a broken equation: always worse than any number of hidden blanks
+_BLANK = 1  # cost of a hidden blank: an assumption that the page printed nothing there
+_BROKEN = 1  # cost of a broken equation: an assumption that the agency's arithmetic slipped
 
 
 @dataclass(frozen=True)
@@ -54,8 +55,7 @@ class RowReadings:
     place: RowPlace
     options: list[list[CellOption]]  # per cell: the distinct values the admitted readings give it
     readings: list[Reading] | None  # the admitted readings (distinct values), None when more than MAX_READINGS
-    broken: int = 0  # equations of the row every admitted reading breaks
-    hidden: int = 0  # hidden blanks of every admitted reading
+    cost: int = 0  # broken equations + hidden blanks of every admitted reading
     exhausted: bool = False  # too many states: read without equations
     uncertain: bool = False  # the row's place is not certain: options gather every place it may be at
     notes: list[str] = field(default_factory=list)
@@ -110,12 +110,7 @@ Pos = tuple[int, int]  # (slot index, offset in the slot); (len(slots), 0) is th
 State = tuple[Pos, Acc]
 
 
-@dataclass(frozen=True)
-class _Edge:
-    u: State
-    v: State
-    cost: int
-    option: CellOption
+_Edge = tuple[State, State, int, CellOption]  # (from, to, cost, the cell's option)
 
 
 class _Overflow(Exception):
@@ -151,50 +146,44 @@ def _moves(place: RowPlace, pos: Pos, kind: ColumnKind) -> Iterator[tuple[Pos, C
         yield nxt, CellOption(parsed[0], parsed[1], s, e, run=True), 0
 
 
-def _step_acc(acc: Acc, role: _Role | None, value: SourceValue) -> tuple[Acc, int]:
-    """The running sum after a cell, and the cost of breaking an equation that this cell closes."""
-    if role is None:
-        return acc, 0
-    c = _contribution(value)
-    if role.target:
-        if acc == _POISON or c == _POISON or acc is None:
-            return None, 0
-        return None, (0 if acc == c else _BROKEN)
-    base: Acc = 0 if role.first else acc
-    if base == _POISON or c == _POISON or base is None:
-        return _POISON, 0
-    assert isinstance(base, int) and isinstance(c, int)
-    return base + c, 0
-
-
 def _solve(place: RowPlace, kinds: Sequence[ColumnKind], roles: Sequence[_Role | None], costed: bool,
            budget: int | None) -> tuple[list[dict[State, int]], list[list[_Edge]]]:
+    """Forward pass: the cheapest cost of each state, layer by layer (one layer per cell), and every edge."""
     n = len(place.paths)
     start: State = ((0, 0), None)
     layers: list[dict[State, int]] = [{start: 0}]
     edges: list[list[_Edge]] = []
-    moves: dict[tuple[Pos, ColumnKind], list[tuple[Pos, CellOption, int]]] = {}
+    moves: dict[tuple[Pos, ColumnKind], list[tuple[Pos, CellOption, int, int | str]]] = {}
     count = 0
     for j in range(n):
         nxt: dict[State, int] = {}
         layer_edges: list[_Edge] = []
+        role = roles[j] if costed else None
         for u, cu in layers[j].items():
             pos, acc = u
             key = (pos, kinds[j])
             here = moves.get(key)
             if here is None:
-                here = moves[key] = list(_moves(place, pos, kinds[j]))
+                here = moves[key] = [(p, o, b, _contribution(o.value)) for p, o, b in _moves(place, pos, kinds[j])]
             count += len(here)
             if budget is not None and count > budget:
                 raise _Overflow
-            for npos, option, blank in here:
-                if costed:
-                    nacc, broke = _step_acc(acc, roles[j], option.value)
-                    cost = blank + broke
-                else:
+            for npos, option, blank, c in here:
+                # the running sum of the equation this cell belongs to, and the cost of breaking it
+                nacc: Acc
+                if not costed:
                     nacc, cost = None, 0
+                elif role is None:
+                    nacc, cost = acc, blank
+                elif role.target:
+                    broken = acc is not None and acc != _POISON and c != _POISON and acc != c
+                    nacc, cost = None, blank + (_BROKEN if broken else 0)
+                else:
+                    base = 0 if role.first else acc
+                    nacc = _POISON if base is None or base == _POISON or c == _POISON else base + c  # type: ignore[operator]
+                    cost = blank
                 v: State = (npos, nacc)
-                layer_edges.append(_Edge(u, v, cost, option))
+                layer_edges.append((u, v, cost, option))
                 if cu + cost < nxt.get(v, 1 << 60):
                     nxt[v] = cu + cost
         layers.append(nxt)
@@ -222,25 +211,25 @@ def read_row(place: RowPlace, equations: Sequence[Equation] = ()) -> RowReadings
         result.readings = []
         return result
     best = min(finals.values())
-    result.broken, result.hidden = divmod(best, _BROKEN)
+    result.cost = best
     # backward pass: cheapest cost from each state to the end
     to_end: list[dict[State, int]] = [dict() for _ in range(n + 1)]
     to_end[n] = {s: 0 for s in finals}
     for j in range(n - 1, -1, -1):
         here = to_end[j]
         after = to_end[j + 1]
-        for e in edges[j]:
-            rest = after.get(e.v)
-            if rest is not None and e.cost + rest < here.get(e.u, 1 << 60):
-                here[e.u] = e.cost + rest
+        for u, v, cost, _option in edges[j]:
+            rest = after.get(v)
+            if rest is not None and cost + rest < here.get(u, 1 << 60):
+                here[u] = cost + rest
     optimal: list[list[_Edge]] = []
     for j in range(n):
-        keep = [e for e in edges[j] if e.v in to_end[j + 1] and layers[j][e.u] + e.cost + to_end[j + 1][e.v] == best]
+        keep = [e for e in edges[j] if e[1] in to_end[j + 1] and layers[j][e[0]] + e[2] + to_end[j + 1][e[1]] == best]
         optimal.append(keep)
     for j in range(n):
         seen: dict[tuple[object, str | None], CellOption] = {}
         for e in optimal[j]:
-            seen.setdefault(_key(e.option), e.option)
+            seen.setdefault(_key(e[3]), e[3])
         result.options[j] = list(seen.values())
     result.readings = _enumerate(optimal, n)
     return result
@@ -256,21 +245,21 @@ def _enumerate(optimal: list[list[_Edge]], n: int) -> list[Reading] | None:
     for j in range(n):
         table: dict[State, list[_Edge]] = {}
         for e in optimal[j]:
-            table.setdefault(e.u, []).append(e)
+            table.setdefault(e[0], []).append(e)
         by_state.append(table)
     Key = tuple[tuple[object, str | None], ...]
-    frontier: dict[State, dict[Key, list[CellOption]]] = {e.u: {(): []} for e in optimal[0]} if n else {}
+    frontier: dict[State, dict[Key, list[CellOption]]] = {e[0]: {(): []} for e in optimal[0]} if n else {}
     for j in range(n):
         nxt: dict[State, dict[Key, list[CellOption]]] = {}
         count = 0
         for u, partials in frontier.items():
-            for e in by_state[j].get(u, []):
-                bucket = nxt.setdefault(e.v, {})
-                k = _key(e.option)
+            for _u, v, _cost, option in by_state[j].get(u, []):
+                bucket = nxt.setdefault(v, {})
+                k = _key(option)
                 for pk, p in partials.items():
                     nk = (*pk, k)
                     if nk not in bucket:
-                        bucket[nk] = [*p, e.option]
+                        bucket[nk] = [*p, option]
                         count += 1
                         if count > MAX_READINGS * 4:
                             return None
@@ -293,7 +282,7 @@ def merge_places(primary: RowReadings, others: Sequence[RowReadings]) -> RowRead
             for o in rr.options[j] if j < len(rr.options) else []:
                 seen.setdefault(_key(o), o)
         options.append(list(seen.values()))
-    return RowReadings(primary.place, options, primary.readings, broken=primary.broken, hidden=primary.hidden,
+    return RowReadings(primary.place, options, primary.readings, cost=primary.cost,
                        exhausted=primary.exhausted, uncertain=True,
                        notes=[*primary.notes, "the row's label floats away from its numbers; its place is not certain"])
 

@@ -19,6 +19,7 @@ from typing import Literal
 from extractor.equations import Equation, application_equations, review_equations
 from extractor.normalize import NormalizedText
 from extractor.reader.places import REVIEW_PATHS, RowPlace, TablePlaces, table2_places, table3_places, table4_places
+from extractor.readings.grammar import Lost, SourceValue
 from extractor.readings.joint import constrain
 from extractor.readings.rows import CellOption, Reading, RowReadings, merge_places, read_row
 from extractor.sections import DocumentLayout
@@ -86,9 +87,10 @@ def _row_paths(template: str, single_other: bool) -> dict[int, dict[str, tuple[s
 
 def _unit_options(amount: tuple[CellOption, ...]) -> tuple[CellOption, ...]:
     """The unit a reading of 采购总金额 carries (「251000元」): the procurement row's amount_unit cell."""
-    seen: dict[str | None, CellOption] = {}
+    seen: dict[object, CellOption] = {}
     for o in amount:
-        seen.setdefault(o.unit, CellOption(o.unit, None, o.start, o.end, hidden=o.hidden, run=o.run))
+        unit: SourceValue = o.value if isinstance(o.value, Lost) else o.unit  # a lost amount's unit is lost too
+        seen.setdefault(unit, CellOption(unit, None, o.start, o.end, hidden=o.hidden, run=o.run))
     return tuple(seen.values())
 
 

@@ -5,7 +5,7 @@ from __future__ import annotations
 import json
 from pathlib import Path
 
-from extractor.batch.store import DoneIndex, ResultStore, is_settled, read_results
+from extractor.batch.results_log import DoneIndex, ResultsLog, is_settled, read_results
 
 
 def _rec(path: str, sha: str, status: str = "ok", key: str = "k1", **extra: object) -> dict[str, object]:
@@ -14,11 +14,11 @@ def _rec(path: str, sha: str, status: str = "ok", key: str = "k1", **extra: obje
 
 def test_appended_lines_read_back_in_order_with_chinese_kept_readable(tmp_path: Path) -> None:
     target = tmp_path / "results.jsonl"
-    store = ResultStore(target)
-    store.open()
-    store.append(_rec("/a.txt", "aa", agency="昆都仑区科学技术局"))
-    store.append(_rec("/b.txt", "bb", status="failed", error="输入为空"))
-    store.close()
+    log = ResultsLog(target)
+    log.open()
+    log.append(_rec("/a.txt", "aa", agency="昆都仑区科学技术局"))
+    log.append(_rec("/b.txt", "bb", status="failed", error="输入为空"))
+    log.close()
 
     raw = target.read_text(encoding="utf-8")
     assert "昆都仑区科学技术局" in raw  # not \\u-escaped: the file stays greppable
@@ -39,10 +39,10 @@ def test_cut_last_line_is_ignored_then_removed_before_the_next_append(tmp_path: 
     assert [r["source_path"] for r in loaded.records] == ["/a.txt"]
     assert loaded.truncated_tail
 
-    store = ResultStore(target)
-    store.open(loaded)
-    store.append(_rec("/b.txt", "bb"))
-    store.close()
+    log = ResultsLog(target)
+    log.open(loaded)
+    log.append(_rec("/b.txt", "bb"))
+    log.close()
     again = read_results(target)
     assert [r["source_path"] for r in again.records] == ["/a.txt", "/b.txt"]
     assert not again.truncated_tail

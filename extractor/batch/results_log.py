@@ -124,7 +124,7 @@ class DoneIndex:
         return len(self._settled)
 
 
-class ResultStore:
+class ResultsLog:
     """Append-only writer of results.jsonl; each line is on disk (flush + fsync) when ``append`` returns."""
 
     def __init__(self, path: Path) -> None:
@@ -148,7 +148,7 @@ class ResultStore:
         line = (json.dumps(record, ensure_ascii=False, separators=(",", ":")) + "\n").encode("utf-8")
         with self._lock:
             if self._fd is None:
-                raise RuntimeError("ResultStore is not open")
+                raise RuntimeError("ResultsLog is not open")
             view = memoryview(line)
             while view:
                 written = os.write(self._fd, view)
@@ -161,7 +161,7 @@ class ResultStore:
                 os.close(self._fd)
                 self._fd = None
 
-    def __enter__(self) -> "ResultStore":
+    def __enter__(self) -> "ResultsLog":
         return self
 
     def __exit__(self, *exc: object) -> None:

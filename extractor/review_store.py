@@ -1,9 +1,11 @@
-"""SQLite store of reviewed (confirmed) reports and their edit history.
+"""The review store: reviewed (confirmed) reports, every edit and who made it, in SQLite.
 
 One record per source text (keyed by its sha256). Confirming writes the confirmed report, the findings
 at that moment and every edit the reviewer made, and bumps the record's ``version``. A reviewer confirms
 *against* the version they started from; if someone else confirmed in between, ``confirm`` raises
 ``ConflictError`` instead of overwriting their work (optimistic concurrency).
+
+The files made from these records (JSON, CSV, XLSX, eval gold) are written by ``extractor.exports``.
 
 The schema grows only by appending functions to ``MIGRATIONS`` (the pattern of simonw/llm's
 ``migrations.py``): each runs once, in order, and is recorded in ``_nianbao_migrations``.
@@ -11,9 +13,7 @@ The schema grows only by appending functions to ``MIGRATIONS`` (the pattern of s
 
 from __future__ import annotations
 
-import csv
 import datetime as _dt
-import io
 import json
 import sqlite3
 from collections.abc import Callable, Iterable, Iterator
@@ -23,10 +23,7 @@ from pathlib import Path
 from typing import Any
 
 from extractor.errors import NianbaoError
-from extractor.schema import Report, iter_cells, report_from_record
-from extractor.template_spec import cell_label
-
-CellValue = int | str | None
+from extractor.schema import CellValue, Report, iter_cells, report_from_record
 
 
 class ConflictError(NianbaoError):
@@ -56,6 +53,34 @@ class CellEdit:
     after: CellValue
     who: str | None = None
     at: str = field(default_factory=lambda: now_iso())
+
+
+@dataclass(frozen=True)
+class BatchOrigin:
+    """The batch line a confirmation came from: results.jsonl's ``source_path`` and ``source_sha256`` (of the
+    file's bytes). A batch re-run over the same file finds the confirmed work again by these bytes, whatever
+    the new reading says and even where an ingest fix changed the text the record is keyed by."""
+
+    source_path: str
+    file_sha256: str
+
+
+# How a confirmation was made: a person on the review screen, or the queue's bulk confirmation of reports
+# without doubt (kept apart so progress can say how many a person actually looked at).
+CONFIRMED_ON_SCREEN = "review"
+CONFIRMED_IN_BULK = "bulk"
+
+
+@dataclass(frozen=True)
+class ConfirmedWork:
+    """The confirmed record that holds a batch line's reviewed report, and its latest confirmation."""
+
+    record_id: int
+    version: int
+    reviewer: str
+    confirmed_at: str
+    via: str  # CONFIRMED_ON_SCREEN or CONFIRMED_IN_BULK
+    matched_by: str  # "file": a confirmation made from this file's bytes; "text": the same text confirmed elsewhere
 
 
 @dataclass(frozen=True)
@@ -180,6 +205,16 @@ def m002_confirmations(db: sqlite3.Connection) -> None:
     )
 
 
+@migration
+def m003_batch_origin(db: sqlite3.Connection) -> None:
+    # A confirmation made from a batch queue names the batch line (file path + sha256 of its bytes) it came
+    # from, and whether a person confirmed it on the review screen or in bulk.
+    db.execute("ALTER TABLE confirmations ADD COLUMN batch_source_path TEXT")
+    db.execute("ALTER TABLE confirmations ADD COLUMN batch_file_sha256 TEXT")
+    db.execute("ALTER TABLE confirmations ADD COLUMN via TEXT")
+    db.execute("CREATE INDEX confirmations_batch_file ON confirmations(batch_file_sha256)")
+
+
 def migrate(db: sqlite3.Connection) -> list[str]:
     """Apply the migrations not yet applied; return their names."""
     db.execute("CREATE TABLE IF NOT EXISTS _nianbao_migrations (name TEXT PRIMARY KEY, applied_at TEXT NOT NULL)")
@@ -245,9 +280,12 @@ class ReviewStore:
         source_name: str | None = None,
         source_format: str | None = None,
         engine: str | None = None,
+        origin: BatchOrigin | None = None,
+        via: str = CONFIRMED_ON_SCREEN,
     ) -> StoredRecord:
         """Save a confirmation. ``expected_version`` is the record's version when this review began
-        (0 when there was no record). Raises ``ConflictError`` if it is no longer current."""
+        (0 when there was no record). Raises ``ConflictError`` if it is no longer current. ``origin`` ties
+        the confirmation to the batch line it was reviewed from."""
         reviewer = reviewer.strip()
         if not reviewer:
             raise NianbaoError("a reviewer name is required to confirm", hint_zh="请填写审核人姓名后再确认")
@@ -292,9 +330,10 @@ class ReviewStore:
                          edit.who or reviewer, edit.at),
                     )
                 db.execute(
-                    "INSERT INTO confirmations (record_id, version, reviewer, confirmed_at, report_json, findings_json)"
-                    " VALUES (?,?,?,?,?,?)",
-                    (record_id, version, reviewer, at, _dumps(report.canonical()), _dumps(findings)),
+                    "INSERT INTO confirmations (record_id, version, reviewer, confirmed_at, report_json, findings_json,"
+                    " batch_source_path, batch_file_sha256, via) VALUES (?,?,?,?,?,?,?,?,?)",
+                    (record_id, version, reviewer, at, _dumps(report.canonical()), _dumps(findings),
+                     origin.source_path if origin else None, origin.file_sha256 if origin else None, via),
                 )
                 db.execute("COMMIT")
             except BaseException:
@@ -319,6 +358,54 @@ class ReviewStore:
         with self._connect() as db:
             row = db.execute("SELECT * FROM records WHERE source_sha256 = ?", (source_sha256,)).fetchone()
         return None if row is None else _record(row)
+
+    def confirmed_work(self, lines: Iterable[tuple[str, str | None]]) -> dict[str, ConfirmedWork]:
+        """For batch lines given as (file sha256, text sha256): the record that holds each one's confirmed
+        work, keyed by file sha256. A confirmation made from the same file's bytes wins (it survives a
+        re-run batch whose reading or text changed); else a record of the same text (confirmed from a paste,
+        or from a copy of the file in other bytes). Lines with neither are absent."""
+        pairs = list(lines)
+        by_file: dict[str, int] = {}
+        by_text: dict[str, int] = {}
+        rows: dict[int, sqlite3.Row] = {}
+        with self._connect() as db:
+            for chunk in _chunks(sorted({f for f, _t in pairs if f})):
+                marks = ",".join("?" * len(chunk))
+                # the latest confirmation made from each file names its record
+                for row in db.execute(
+                    f"""SELECT batch_file_sha256, record_id FROM confirmations c
+                        WHERE batch_file_sha256 IN ({marks})
+                          AND id = (SELECT MAX(id) FROM confirmations WHERE batch_file_sha256 = c.batch_file_sha256)""",
+                    chunk,
+                ):
+                    by_file[row[0]] = int(row[1])
+            for chunk in _chunks(sorted({t for _f, t in pairs if t})):
+                marks = ",".join("?" * len(chunk))
+                for row in db.execute(f"SELECT source_sha256, id FROM records WHERE source_sha256 IN ({marks})", chunk):
+                    by_text[row[0]] = int(row[1])
+            ids = sorted({*by_file.values(), *by_text.values()})
+            for chunk in _chunks(ids):
+                marks = ",".join("?" * len(chunk))
+                for row in db.execute(
+                    f"""SELECT r.id, r.version, r.reviewer, r.confirmed_at,
+                               (SELECT via FROM confirmations c WHERE c.record_id = r.id AND c.version = r.version) AS via
+                        FROM records r WHERE r.id IN ({marks})""",
+                    chunk,
+                ):
+                    rows[int(row["id"])] = row
+        out: dict[str, ConfirmedWork] = {}
+        for file_sha, text_sha in pairs:
+            if file_sha in by_file:
+                record_id, matched = by_file[file_sha], "file"
+            elif text_sha and text_sha in by_text:
+                record_id, matched = by_text[text_sha], "text"
+            else:
+                continue
+            row = rows[record_id]
+            out[file_sha] = ConfirmedWork(
+                record_id=record_id, version=int(row["version"]), reviewer=row["reviewer"],
+                confirmed_at=row["confirmed_at"], via=row["via"] or CONFIRMED_ON_SCREEN, matched_by=matched)
+        return out
 
     def list_records(self, limit: int = 500) -> list[RecordSummary]:
         with self._connect() as db:
@@ -357,105 +444,11 @@ class ReviewStore:
             ).fetchall()
         return [dict(r) for r in rows]
 
-    # ---- exports
-    def _selected(self, ids: Iterable[int] | None) -> list[StoredRecord]:
+    def records(self, ids: Iterable[int] | None = None) -> list[StoredRecord]:
+        """The given records in that order, or every record, oldest confirmation first (what an export holds)."""
         if ids is None:
             return [self.get(s.id) for s in reversed(self.list_records(limit=1_000_000))]
         return [self.get(i) for i in ids]
-
-    def export_json(self, path: str | Path, ids: Iterable[int] | None = None) -> Path:
-        """All (or the given) records: confirmed report, findings, edits and provenance."""
-        records = []
-        for rec in self._selected(ids):
-            data = dict(rec.confirmed)
-            data["findings"] = rec.findings
-            data["review"] = {
-                "record_id": rec.id, "version": rec.version, "reviewer": rec.reviewer,
-                "confirmed_at": rec.confirmed_at, "source_sha256": rec.source_sha256, "source_name": rec.source_name,
-                "engine": rec.engine,
-                "edits": [_edit_dict(e) for e in self.edits(rec.id)],
-            }
-            records.append(data)
-        out = Path(path)
-        out.write_text(json.dumps(records, ensure_ascii=False, indent=1) + "\n", encoding="utf-8")
-        return out
-
-    CELL_COLUMNS: tuple[str, ...] = (
-        "record_id", "version", "source_sha256", "source_name", "agency", "year", "template", "reviewer",
-        "confirmed_at", "cell", "label", "value", "machine_value", "edited",
-    )
-
-    def cell_rows(self, ids: Iterable[int] | None = None) -> list[list[Any]]:
-        """One row per cell of each record (long format): what was confirmed beside what the machine read."""
-        rows: list[list[Any]] = []
-        for rec in self._selected(ids):
-            report = rec.report
-            machine_values = _machine_values(rec.machine)
-            for path, value in iter_cells(report):
-                machine_value = machine_values.get(path)
-                rows.append([
-                    rec.id, rec.version, rec.source_sha256, rec.source_name, report.agency, report.year,
-                    report.template, rec.reviewer, rec.confirmed_at, path, cell_label(path), value, machine_value,
-                    int(value != machine_value),
-                ])
-        return rows
-
-    def export_csv(self, path: str | Path, ids: Iterable[int] | None = None) -> Path:
-        buf = io.StringIO()
-        writer = csv.writer(buf)
-        writer.writerow(self.CELL_COLUMNS)
-        writer.writerows(self.cell_rows(ids))
-        out = Path(path)
-        # BOM so that Excel opens the Chinese labels correctly
-        out.write_text(buf.getvalue(), encoding="utf-8-sig", newline="")
-        return out
-
-    def export_xlsx(self, path: str | Path, ids: Iterable[int] | None = None) -> Path:
-        from openpyxl import Workbook
-
-        id_list = None if ids is None else list(ids)
-        wb = Workbook()
-        ws = wb.active
-        assert ws is not None
-        ws.title = "records"
-        ws.append(["record_id", "version", "agency", "year", "template", "reviewer", "confirmed_at", "source_name",
-                   "source_sha256", "n_edits", "n_findings"])
-        for rec in self._selected(id_list):
-            ws.append([rec.id, rec.version, rec.confirmed.get("agency"), rec.confirmed.get("year"),
-                       rec.confirmed.get("template"), rec.reviewer, rec.confirmed_at, rec.source_name,
-                       rec.source_sha256, len(self.edits(rec.id)), len(rec.findings)])
-        cells = wb.create_sheet("cells")
-        cells.append(list(self.CELL_COLUMNS))
-        for row in self.cell_rows(id_list):
-            cells.append(row)
-        edits = wb.create_sheet("edits")
-        edits.append(["record_id", "version", "seq", "cell", "label", "before", "after", "who", "at"])
-        for rec in self._selected(id_list):
-            for e in self.edits(rec.id):
-                edits.append([e.record_id, e.version, e.seq, e.path, cell_label(e.path), e.before, e.after,
-                              e.who, e.at])
-        out = Path(path)
-        wb.save(out)
-        return out
-
-    def export_gold(self, directory: str | Path, ids: Iterable[int] | None = None) -> list[Path]:
-        """Gold files for the eval suite: ``NAME.json`` (canonical report only) + ``NAME.txt`` (source)."""
-        target = Path(directory)
-        target.mkdir(parents=True, exist_ok=True)
-        written: list[Path] = []
-        for rec in self._selected(ids):
-            name = gold_name(rec)
-            json_path = target / f"{name}.json"
-            txt_path = target / f"{name}.txt"
-            json_path.write_text(json.dumps(rec.report.canonical(), ensure_ascii=False, indent=1) + "\n", encoding="utf-8")
-            txt_path.write_text(rec.source_text, encoding="utf-8")
-            written += [json_path, txt_path]
-        return written
-
-
-def gold_name(rec: StoredRecord) -> str:
-    """``r0007_8d25aa58008aa371``: record number + the source hash prefix, like the shared gold names."""
-    return f"r{rec.id:04d}_{rec.source_sha256[:16]}"
 
 
 def _conflict(current: int, expected: int, reviewer: str | None, at: str | None) -> ConflictError:
@@ -482,12 +475,20 @@ def _record(row: sqlite3.Row) -> StoredRecord:
     )
 
 
-def _edit_dict(e: StoredEdit) -> dict[str, Any]:
-    return {"version": e.version, "seq": e.seq, "cell": e.path, "before": e.before, "after": e.after, "who": e.who,
-            "at": e.at}
+def changed_cells(rec: StoredRecord) -> list[str]:
+    """The cells whose confirmed value differs from the machine reading the review started from."""
+    machine = machine_values(rec.machine)
+    return [path for path, value in iter_cells(rec.report) if value != machine.get(path)]
 
 
-def _machine_values(machine: dict[str, Any]) -> dict[str, CellValue]:
+def _chunks(items: list[Any], size: int = 500) -> Iterator[list[Any]]:
+    # SQLite caps the number of ? placeholders in one statement
+    for i in range(0, len(items), size):
+        yield items[i:i + size]
+
+
+def machine_values(machine: dict[str, Any]) -> dict[str, CellValue]:
+    """The cells of the machine reading a review started from (``StoredRecord.machine``), by path."""
     try:
         report = report_from_record(machine)
     except Exception:  # a machine run that failed has no usable report; every value then counts as edited

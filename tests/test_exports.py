@@ -1,15 +1,20 @@
-"""Export rules that a batch run alone rarely exercises: latest line wins, duplicates fold, orphans stay
-visible, and spreadsheet-hostile text (control characters, leading '=') is written safely."""
+"""The batch's export rules that a batch run alone rarely exercises: latest line wins, duplicates fold,
+orphans stay visible, and spreadsheet-hostile text (control characters, leading '=') is written safely; and
+every export file is written by the one export module. (The review store's exports are tested with the
+store, in test_review_store.py.)"""
 
 from __future__ import annotations
 
 import csv
+import re
 from pathlib import Path
 
 from openpyxl import load_workbook
 
-from extractor.batch.exports import REPORT_COLUMNS, build_tables, write_exports
+from extractor.exports import REPORT_COLUMNS, build_tables, write_exports
 from extractor.schema import empty_report
+
+REPO = Path(__file__).resolve().parents[1]
 
 
 def _ok(path: str, sha: str, agency: str = "某局", **extra: object) -> dict[str, object]:
@@ -95,3 +100,15 @@ def test_files_are_written_with_bom_chinese_headers_and_no_timings(tmp_path: Pat
     message = findings.cell(row=2, column=12)
     assert message.data_type == "s" and str(message.value).startswith("'=SUM")
     assert not list(tmp_path.glob(".*.tmp"))  # no temporary file left behind
+
+
+def test_every_export_file_is_written_by_the_export_module() -> None:
+    """The spreadsheet and atomic writers are used by extractor/exports.py alone: an export written anywhere
+    else would have no single place to change (and could bypass the neutralising or the atomic rename)."""
+    writers = re.compile(r"^\s*from extractor\.(spreadsheet|atomic_file) import|^\s*import extractor\.(spreadsheet|atomic_file)",
+                         re.MULTILINE)
+    users = sorted(
+        str(path.relative_to(REPO)) for folder in ("extractor", "ui", "evals")
+        for path in (REPO / folder).rglob("*.py") if writers.search(path.read_text(encoding="utf-8"))
+    )
+    assert users == ["extractor/exports.py", "extractor/spreadsheet.py"]

@@ -1,4 +1,4 @@
-"""The confirmed-records store against a real SQLite file."""
+"""The review store (confirmed records) against a real SQLite file, and the files exported from it."""
 
 from __future__ import annotations
 
@@ -6,13 +6,16 @@ import csv
 import json
 import sqlite3
 import threading
+import zipfile
 from pathlib import Path
 
 import pytest
 
+from extractor.errors import InputError
+from extractor.exports import write_gold, write_records, write_records_csv, write_records_json, write_records_xlsx
 from extractor.result import ExtractionResult
+from extractor.review_store import MIGRATIONS, CellEdit, ConflictError, ReviewStore, migrate
 from extractor.schema import Report, get_cell, iter_cells, set_cell
-from extractor.store import MIGRATIONS, CellEdit, ConflictError, ReviewStore, migrate
 from tests.shared_data import SHARED
 
 
@@ -134,12 +137,12 @@ def test_exports_json_csv_xlsx_gold(tmp_path: Path) -> None:
                    edits=[CellEdit("active_disclosure.fees.amount_10k_yuan", "0", "1.5")])
     other = _confirm(store, _gold(), sha="b" * 64, reviewer="乙")
 
-    data = json.loads(store.export_json(tmp_path / "all.json").read_text(encoding="utf-8"))
+    data = json.loads(write_records_json(store, tmp_path / "all.json").read_text(encoding="utf-8"))
     assert [d["review"]["record_id"] for d in data] == [rec.id, other.id]
     assert data[0]["active_disclosure"]["fees"]["amount_10k_yuan"] == "1.5"
     assert data[0]["review"]["edits"][0]["after"] == "1.5"
 
-    with open(store.export_csv(tmp_path / "cells.csv", ids=[rec.id]), encoding="utf-8-sig", newline="") as fh:
+    with open(write_records_csv(store, tmp_path / "cells.csv", ids=[rec.id]), encoding="utf-8-sig", newline="") as fh:
         rows = list(csv.DictReader(fh))
     assert len(rows) == len(iter_cells(report))
     fee = next(r for r in rows if r["cell"] == "active_disclosure.fees.amount_10k_yuan")
@@ -147,16 +150,23 @@ def test_exports_json_csv_xlsx_gold(tmp_path: Path) -> None:
     assert "行政事业性收费" in fee["label"]
     assert sum(r["edited"] == "1" for r in rows) == 1
 
-    wb = load_workbook(store.export_xlsx(tmp_path / "out.xlsx"))
+    wb = load_workbook(write_records_xlsx(store, tmp_path / "out.xlsx"))
     assert wb.sheetnames == ["records", "cells", "edits"]
     assert wb["records"].max_row == 3
     edit_rows = list(wb["edits"].iter_rows(min_row=2, values_only=True))
     assert [(r[3], r[5], r[6]) for r in edit_rows] == [("active_disclosure.fees.amount_10k_yuan", "0", "1.5")]
 
-    files = store.export_gold(tmp_path / "gold", ids=[rec.id])
+    files = write_gold(store, tmp_path / "gold", ids=[rec.id])
     assert sorted(p.suffix for p in files) == [".json", ".txt"]
     gold_json = next(p for p in files if p.suffix == ".json")
     assert Report.model_validate_json(gold_json.read_text(encoding="utf-8")) == report
     # the gold json is the canonical report only, like ../shared/gold
     assert list(json.loads(gold_json.read_text(encoding="utf-8"))) == list(json.loads(GOLD_001.read_text(encoding="utf-8")))
     assert gold_json.with_suffix(".txt").read_text(encoding="utf-8") == seed_text
+
+    # what the review screen offers for download: one file per format, gold files zipped in pairs
+    assert write_records(store, "json", tmp_path / "ui").name == "nianbao-records.json"
+    with zipfile.ZipFile(write_records(store, "gold", tmp_path / "ui")) as zf:
+        assert sorted(n.rsplit(".", 1)[1] for n in zf.namelist()) == ["json", "json", "txt", "txt"]
+    with pytest.raises(InputError):
+        write_records(store, "pdf", tmp_path / "ui")

@@ -1,0 +1,1 @@
+"""Where each template row stands in the source (places, labels, tokens), and the template reader."""
