@@ -76,7 +76,7 @@ class AnswerField:
         kind = self.kinds[0]
         cell: Any = (str | None) if kind in ("decimal", "text") else (int | None)
         if self.array:
-            return list[cell]  # type: ignore[valid-type]
+            return list[cell]
         return cell
 
     def field_info(self) -> Any:
@@ -203,6 +203,11 @@ def section2_spec(template: str) -> SectionSpec:
     return SectionSpec(name="section2", number=2, prompt=f"section2_{template}.md.j2", fields=tuple(fields), template=template)
 
 
+def _ints(n: int) -> tuple[CellKind, ...]:
+    one: tuple[CellKind, ...] = ("int",)
+    return one * n
+
+
 def section3_spec(single_other_row: bool) -> SectionSpec:
     fields = []
     for key in application_row_keys(single_other_row):
@@ -210,7 +215,7 @@ def section3_spec(single_other_row: bool) -> SectionSpec:
         paths = tuple(f"{unit}[{i}]" for i in range(len(APPLICANT_COLUMNS)))
         fields.append(
             AnswerField(
-                key, unit, ALL_APPLICATION_LABELS[key], APPLICANT_COLUMNS, paths, ("int",) * len(paths), True,
+                key, unit, ALL_APPLICATION_LABELS[key], APPLICANT_COLUMNS, paths, _ints(len(paths)), True,
                 APPLICATION_ROW_NAMES[key],
             )
         )
@@ -227,7 +232,7 @@ def section4_spec() -> SectionSpec:
             paths.append(f"review_litigation.{group}.{col}")
             cols.append(f"{group_label}·{col_label}")
     field = AnswerField(
-        "numbers", SECTION4_UNIT, "行政复议、行政诉讼情况", tuple(cols), tuple(paths), ("int",) * len(paths), True, "numbers"
+        "numbers", SECTION4_UNIT, "行政复议、行政诉讼情况", tuple(cols), tuple(paths), _ints(len(paths)), True, "numbers"
     )
     return SectionSpec(name="section4", number=4, prompt="section4.md.j2", fields=(field,))
 
@@ -236,8 +241,11 @@ def table_specs(template: str, single_other_row: bool) -> list[SectionSpec]:
     return [section2_spec(template), section3_spec(single_other_row), section4_spec()]
 
 
+_CELL_KINDS: dict[str, CellKind] = {"int": "int", "signed": "signed", "decimal": "decimal", "unit": "text"}
+
+
 def _cell_kind(kind: str) -> CellKind:
-    return {"int": "int", "signed": "signed", "decimal": "decimal", "unit": "text"}[kind]  # type: ignore[return-value]
+    return _CELL_KINDS[kind]
 
 
 # ---- from answers to cells and back

@@ -12,6 +12,7 @@ import re
 from dataclasses import dataclass, field
 from functools import lru_cache
 from itertools import compress
+from typing import Any
 
 from extractor.cjk_compat import unified_map
 
@@ -42,7 +43,7 @@ _TRANSLATE.update(unified_map())
 
 
 @lru_cache(maxsize=1)
-def _t2s():  # type: ignore[no-untyped-def]
+def _t2s() -> Any:  # an opencc.OpenCC (untyped library)
     import opencc
 
     return opencc.OpenCC("t2s")

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from rich.console import Console, Group
+from rich.console import Console, Group, RenderableType
 from rich.table import Table
 from rich.text import Text
 
@@ -41,7 +41,7 @@ def render_result(result: ExtractionResult) -> Group:
     r = result.report
     ev = result.evidence
     failed = {c for f in result.findings if f.rule.startswith("R") for c in f.cells}
-    parts: list[object] = []
+    parts: list[RenderableType] = []
     head = Text()
     head.append(f"{r.agency or '（未识别机关）'}  ", style="bold")
     head.append(f"{r.year or '?'} 年度  模板 {r.template or '?'}  引擎 {result.meta.get('engine', '?')}")
@@ -89,7 +89,7 @@ def render_result(result: ExtractionResult) -> Group:
         parts.append(t4)
 
     parts.append(render_findings(result.findings))
-    return Group(*parts)  # type: ignore[arg-type]
+    return Group(*parts)
 
 
 def render_findings(findings: list[Finding]) -> Table:

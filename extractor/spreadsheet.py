@@ -28,7 +28,7 @@ _SIGNED_NUMBER = re.compile(r"[+-]?\d+(?:\.\d+)?\Z")
 def neutralise(value: object) -> Cell:
     """A value safe to put in a spreadsheet cell: formula-leading text gets a leading apostrophe."""
     if value is None or isinstance(value, (int, float)):
-        return value  # type: ignore[return-value]
+        return value
     text = value if isinstance(value, str) else str(value)
     if text.startswith(FORMULA_LEADS) and not _SIGNED_NUMBER.match(text):
         return "'" + text

@@ -215,7 +215,7 @@ class BudgetedWorker:
             raise
         self.last_used = time.monotonic()
         if kind == "ok":
-            return value  # type: ignore[no-any-return]
+            return value
         raise value  # what fn raised; the worker is fine and is kept
 
     def _wait(self, deadline: float, budget_s: float, progress: Progress | None,
@@ -291,10 +291,10 @@ class WorkerPool:
             yield worker
         finally:
             with self._lock:
-                if worker.alive and len(self._idle) < self.keep:
+                kept = worker.alive and len(self._idle) < self.keep
+                if kept:
                     self._idle.append(worker)
-                    worker = None  # type: ignore[assignment]
-            if worker is not None:
+            if not kept:
                 worker.close()
 
     def run(self, fn: Callable[..., T], *args: Any, budget_s: float, progress: Progress | None = None,

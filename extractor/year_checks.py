@@ -12,6 +12,7 @@ from __future__ import annotations
 import re
 import unicodedata
 from dataclasses import dataclass, field
+from typing import Literal
 
 from extractor.findings import Finding
 from extractor.schema import Report, get_int
@@ -70,7 +71,7 @@ def agency_groups(keys: set[str]) -> dict[str, str]:
     return group
 
 
-def _attribution(cells: list[str], earlier: YearReport, later: YearReport) -> str:
+def _attribution(cells: list[str], earlier: YearReport, later: YearReport) -> Literal["report", "extraction"]:
     # A cell of either year that its own reading doubts makes the disagreement possibly ours.
     doubted = (later.doubted | earlier.doubted).intersection(cells)
     return "extraction" if doubted else "report"
@@ -95,7 +96,7 @@ def carry_over(earlier: YearReport, later: YearReport) -> list[Finding]:
     return [Finding(
         rule="R-Y1", authority="heuristic", severity="warning",
         attribution=_attribution(cells + [f"applications.carried_forward[{c}]" for c, _, _ in differing],
-                                 earlier, later),  # type: ignore[arg-type]
+                                 earlier, later),
         cells=cells, expected=expected, found=found,
         message=f"{after.year} 年度「上年结转政府信息公开申请数量」与 {before.year} 年度报告（{earlier.key}）"
                 f"「结转下年度继续办理」不一致：{shown}（机构改革等情况下可能合理）",
@@ -120,7 +121,7 @@ def stock(earlier: YearReport, later: YearReport) -> list[Finding]:
         cells = [f"{prefix}.in_force", f"{prefix}.issued", f"{prefix}.repealed"]
         out.append(Finding(
             rule="R-Y2", authority="heuristic", severity="info",
-            attribution=_attribution(cells, earlier, later),  # type: ignore[arg-type]
+            attribution=_attribution(cells, earlier, later),
             cells=[f"{prefix}.in_force"], expected=expected, found=now,
             message=f"{label}现行有效件数 {now} ≠ {before.year} 年度的 {previous} + 本年制发 {issued} − 本年废止 {repealed}"
                     f" = {expected}（文件到期失效或口径为历史累计时可能合理）",

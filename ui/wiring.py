@@ -97,7 +97,7 @@ def bind_request(components: Components, handler: Handler, *bound: Any, n_inputs
     params.append(inspect.Parameter("request", positional, annotation=gr.Request))
     if progress:
         params.append(inspect.Parameter("progress", positional, default=gr.Progress()))
-    run.__signature__ = inspect.Signature(params)  # type: ignore[attr-defined]
+    run.__signature__ = inspect.Signature(params)  # type: ignore[attr-defined]  # inspect reads it; mypy knows only declared attributes
     run.__annotations__ = {"request": gr.Request}
     run.__name__ = getattr(handler, "__name__", "handler")
     return run

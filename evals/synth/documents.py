@@ -271,7 +271,7 @@ def _register_font() -> None:
         pdfmetrics.registerFont(UnicodeCIDFont(_PDF_FONT))
 
 
-def _pdf_table(block: Table, font_size: float):  # type: ignore[no-untyped-def]
+def _pdf_table(block: Table, font_size: float) -> Any:  # a reportlab Table flowable (untyped library)
     from reportlab.lib import colors
     from reportlab.pdfbase.pdfmetrics import stringWidth
     from reportlab.platypus import Table as RLTable

@@ -32,7 +32,7 @@ from extractor.template_spec import cell_label
 from extractor.verify import verify
 
 def _layout_of(report: Report, layout: DocumentLayout, fallback_text: str) -> tuple[Literal["2019", "2021"], bool]:
-    template: Literal["2019", "2021"] = report.template or guess_template(layout)  # type: ignore[assignment]
+    template: Literal["2019", "2021"] = report.template or guess_template(layout)
     if report.applications:
         single = report.single_other_row
     else:

@@ -57,7 +57,7 @@ HEADER_TAIL_CHARS = 100
 
 def guess_template(layout: DocumentLayout) -> Literal["2019", "2021"]:
     if layout.template in ("2019", "2021"):
-        return layout.template  # type: ignore[return-value]
+        return layout.template
     return "2019" if layout.year is not None and layout.year <= 2020 else "2021"
 
 

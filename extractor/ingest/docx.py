@@ -14,6 +14,7 @@ import shutil
 import subprocess
 import tempfile
 from pathlib import Path
+from typing import Any
 
 from extractor.errors import InputError
 from extractor.ingest.limits import InputLimits, check_chars, current_limits
@@ -24,16 +25,20 @@ _W = "{http://schemas.openxmlformats.org/wordprocessingml/2006/main}"
 _CONVERT_TIMEOUT_S = 180
 
 
+# an lxml element of the document's XML (python-docx's parts are lxml trees; lxml ships no type information)
+Element = Any
+
+
 def _local(tag: object) -> str:
     return tag.rsplit("}", 1)[-1] if isinstance(tag, str) else ""
 
 
-def _val(el, name: str) -> str | None:  # type: ignore[no-untyped-def]
+def _val(el: Element | None, name: str) -> str | None:
     child = el.find(f"{_W}{name}") if el is not None else None
     return None if child is None else child.get(f"{_W}val")
 
 
-def _paragraph_text(p) -> str:  # type: ignore[no-untyped-def]
+def _paragraph_text(p: Element) -> str:
     """Visible text of a <w:p>: runs, tabs and breaks; deleted text and field codes are not visible."""
     out: list[str] = []
     for el in p.iter():
@@ -49,14 +54,14 @@ def _paragraph_text(p) -> str:  # type: ignore[no-untyped-def]
     return "".join(out)
 
 
-def _cell_text(tc) -> str:  # type: ignore[no-untyped-def]
+def _cell_text(tc: Element) -> str:
     pieces: list[str] = []
     for el in tc.iter(f"{_W}p"):
         pieces.extend(_paragraph_text(el).split("\n"))
     return join_pieces(pieces)
 
 
-def _table_grid(tbl) -> Grid:  # type: ignore[no-untyped-def]
+def _table_grid(tbl: Element) -> Grid:
     """Grid of a <w:tbl>: gridSpan is a colspan, vMerge="continue" marks a position a merged cell
     covers from above (its text stays in the first row)."""
     grid: Grid = []
@@ -78,7 +83,7 @@ def _table_grid(tbl) -> Grid:  # type: ignore[no-untyped-def]
     return grid
 
 
-def _blocks(parent, lines: list[str]) -> None:  # type: ignore[no-untyped-def]
+def _blocks(parent: Element, lines: list[str]) -> None:
     for el in parent.iterchildren():
         tag = _local(el.tag)
         if tag == "p":

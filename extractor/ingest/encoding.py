@@ -119,7 +119,7 @@ def _choose_cjk(data: bytes) -> tuple[str, str] | None:
     if gb is None and b5 is None:
         return None
     if b5 is None:
-        return gb, "gb18030"  # type: ignore[return-value]
+        return None if gb is None else (gb, "gb18030")
     if gb is None:
         return b5, "big5"
     gb_share = everyday_share(gb, "gb2312")

@@ -15,6 +15,7 @@ import logging
 import re
 import statistics
 from dataclasses import dataclass
+from typing import Any
 
 from extractor.errors import InputError
 from extractor.ingest.limits import ENV_VARS, InputLimits, current_limits, too_many_chars
@@ -150,7 +151,7 @@ def _render_line(line: list[_Word], left: float, unit: float, rules: list[_Rule]
     return out.rstrip()
 
 
-def _page_content(page) -> tuple[list[_Word], list[_Rule]]:  # type: ignore[no-untyped-def]
+def _page_content(page: Any) -> tuple[list[_Word], list[_Rule]]:  # a pdfplumber page (untyped library)
     raw = page.extract_words(x_tolerance=1.5, y_tolerance=2, keep_blank_chars=False, use_text_flow=False)
     words = [_Word(w["text"], w["x0"], w["x1"], w["top"], w["bottom"]) for w in raw if w["text"].strip()]
     rules = [
@@ -167,7 +168,7 @@ def _too_many_pages(limits: InputLimits) -> InputError:
                       hint_zh=f"PDF 页数过多（超过 {limits.max_pdf_pages} 页）；如确为正常文件，可调高环境变量 {env}")
 
 
-def _read_pages(pdf, limits: InputLimits, budget: PdfReadBudget) -> list[tuple[list[_Word], list[_Rule]]]:  # type: ignore[no-untyped-def]
+def _read_pages(pdf: Any, limits: InputLimits, budget: PdfReadBudget) -> list[tuple[list[_Word], list[_Rule]]]:  # a pdfplumber PDF
     """Words and rulings page by page, each page's layout dropped once read, within the limits."""
     from pdfminer.pdfpage import PDFPage
 

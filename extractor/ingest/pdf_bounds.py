@@ -263,9 +263,9 @@ def _install() -> None:
             budget.account(self, len(self.data or b""))
             return None
 
-        pdftypes.PDFStream.decode = decode  # type: ignore[method-assign]
+        pdftypes.PDFStream.decode = decode  # type: ignore[method-assign]  # the bounded decode replaces pdfminer's on purpose
         _count_layout_objects()
-        pdftypes.zlib = _ZlibForPdfminer()  # type: ignore[assignment]
+        pdftypes.zlib = _ZlibForPdfminer()  # type: ignore[assignment]  # a bounded stand-in for the zlib module pdfminer calls
         pdftypes.lzwdecode = _bounded_lzw(pdftypes.lzwdecode)
         pdftypes.rldecode = _bounded_rl(pdftypes.rldecode)
         _installed = True

@@ -11,11 +11,11 @@ import hashlib
 import os
 import stat
 from pathlib import Path
-from typing import BinaryIO
+from typing import BinaryIO, Callable
 
 from extractor.errors import InputError
 
-_KINDS: tuple[tuple[object, str, str], ...] = (
+_KINDS: tuple[tuple[Callable[[int], bool], str, str], ...] = (
     (stat.S_ISDIR, "a directory", "这是一个目录，不是文件"),
     (stat.S_ISFIFO, "a named pipe (FIFO)", "这是一个命名管道（FIFO），不是普通文件"),
     (stat.S_ISCHR, "a character device", "这是一个字符设备（如 /dev/zero），不是普通文件"),
@@ -31,7 +31,7 @@ class UnreadableNowError(InputError):
 
 def _not_regular(path: Path, mode: int) -> InputError:
     for test, what, zh in _KINDS:
-        if test(mode):  # type: ignore[operator]
+        if test(mode):
             if what == "a directory":
                 return InputError(f"{path} is a directory, not a file", hint_zh=zh)
             return InputError(f"{path} is {what}, not a regular file; only regular files are read", hint_zh=zh)

@@ -106,6 +106,7 @@ def build_report(readings: SourceReadings, layout: DocumentLayout) -> tuple[Repo
     """A Report holding one admitted reading of every row the source prints; unread rows stay null."""
     template = readings.template
     prose = prose_of(layout)
+    # readings.template is one of ACTIVE_ROWS' keys ("2019"/"2021"), typed str where admit() computes it
     report = Report(agency=layout.agency, year=layout.year, template=template)  # type: ignore[arg-type]
     findings: list[Finding] = []
     if readings.table_found(2):

@@ -20,6 +20,7 @@ from typing import Literal
 from extractor.template_spec import ACTIVE_ROWS
 
 ColumnKind = Literal["int", "signed", "decimal"]
+_NUMBER_KINDS: dict[str, ColumnKind] = {"int": "int", "signed": "signed", "decimal": "decimal"}
 
 
 @dataclass(frozen=True)
@@ -64,8 +65,8 @@ def column_kind(path: str) -> ColumnKind:
             if rkey != row:
                 continue
             for fkey, _flabel, kind in fields:
-                if fkey == field and kind in ("int", "signed", "decimal"):
-                    return kind  # type: ignore[return-value]
+                if fkey == field and kind in _NUMBER_KINDS:
+                    return _NUMBER_KINDS[kind]
     return "int"
 
 

@@ -180,7 +180,7 @@ def _solve(place: RowPlace, kinds: Sequence[ColumnKind], roles: Sequence[_Role |
                     nacc, cost = None, blank + (_BROKEN if broken else 0)
                 else:
                     base = 0 if role.first else acc
-                    nacc = _POISON if base is None or base == _POISON or c == _POISON else base + c  # type: ignore[operator]
+                    nacc = base + c if isinstance(base, int) and isinstance(c, int) else _POISON
                     cost = blank
                 v: State = (npos, nacc)
                 layer_edges.append((u, v, cost, option))
