@@ -106,3 +106,9 @@ def test_readings_are_shared_safely_between_threads() -> None:
     with ThreadPoolExecutor(max_workers=8) as pool:
         list(pool.map(work, range(8)))
     assert errors == []
+
+
+def test_the_browser_print_form_really_writes_kangxi_radicals() -> None:
+    # the layout_kangxi promise above is only worth something if its headings are not plain ideographs
+    text = render(generate(1), "layout_kangxi").text
+    assert "⼆、" in text and "二、" not in text

@@ -10,7 +10,9 @@ cell once, where it starts):
 - ``tabs``  one row per line, a TAB between cells;   ``cell_per_line``  every cell on its own line;
 - ``layout``  PDF layout text: values centred under their column headers, blank cells as spaces;
 - ``glued``  every cell run together with no separator, the body on one line (crawled pages);
-- ``glued_spaces``  glued, with a stray space between some cells (never inside a number).
+- ``glued_spaces``  glued, with a stray space between some cells (never inside a number);
+- ``layout_kangxi``  layout text as a browser's "print to PDF" text layer often has it: every character
+  that has a Kangxi radical or CJK radical-supplement form written in that form (「⼆、主动公开」, 「⾏政」).
 
 Files: ``html``, ``docx``, ``pdf`` (``evals.synth.documents``), read with ``extractor.ingest.load_bytes``.
 """
@@ -19,10 +21,12 @@ from __future__ import annotations
 
 import random
 from collections.abc import Callable
+from functools import lru_cache
 from typing import Any
 
 from evals.synth.documents import Block, Para, Table, report_blocks, to_docx, to_html, to_pdf
 from evals.synth.generate import Synthetic
+from extractor.cjk_compat import unified_map
 from extractor.ingest import SourceDocument, load_bytes, load_text
 from extractor.template_spec import (
     ACTIVE_BLOCKS,
@@ -36,6 +40,7 @@ from extractor.template_spec import (
 
 TEXT_STYLES: tuple[str, ...] = (
     "pipes", "markdown", "markdown_floated", "tabs", "cell_per_line", "layout", "glued", "glued_spaces",
+    "layout_kangxi",
 )
 FILE_STYLES: tuple[str, ...] = ("html", "docx", "pdf")
 STYLES: tuple[str, ...] = TEXT_STYLES + FILE_STYLES
@@ -165,6 +170,21 @@ def _layout(blocks: list[Block], gold: dict[str, Any], _rng: random.Random) -> s
     return "\n".join(out) + "\n"
 
 
+@lru_cache(maxsize=1)
+def _to_radicals() -> dict[int, str]:
+    """Unified ideograph → its Kangxi radical (U+2F00–U+2FD5) or radical-supplement (U+2E80–U+2EF3) form:
+    the reverse of what the normalizer undoes, restricted to the forms browsers print."""
+    table: dict[int, str] = {}
+    for code, unified in sorted(unified_map().items(), key=lambda kv: (kv[0] < 0x2F00, kv[0])):  # Kangxi first
+        if 0x2E80 <= code <= 0x2FD5:
+            table.setdefault(ord(unified), chr(code))
+    return table
+
+
+def _layout_kangxi(blocks: list[Block], gold: dict[str, Any], rng: random.Random) -> str:
+    return _layout(blocks, gold, rng).translate(_to_radicals())
+
+
 def _v(value: Any) -> str:
     return "" if value is None else str(value)
 
@@ -222,6 +242,7 @@ def _tables(blocks: list[Block]) -> list[Table]:
 _TEXT: dict[str, Callable[[list[Block], dict[str, Any], random.Random], str]] = {
     "pipes": _pipes, "markdown": _markdown, "markdown_floated": _markdown_floated, "tabs": _tabs,
     "cell_per_line": _cell_per_line, "layout": _layout, "glued": _glued, "glued_spaces": _glued_spaces,
+    "layout_kangxi": _layout_kangxi,
 }
 
 
