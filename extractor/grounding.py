@@ -131,6 +131,13 @@ def ground(report: Report, norm: NormalizedText | None, readings: SourceReadings
         return evidence
     for table in (2, 3, 4):
         if not readings.table_found(table):
+            numbers = readings.unplaced_numbers.get(table)
+            if numbers:  # the section prints numbers but no table we can place: a left-out cell proves nothing
+                shown_numbers = "、".join(numbers[:5]) + ("…" if len(numbers) > 5 else "")
+                note = f"原文本部分印有数字（{shown_numbers}），但找不到表格的位置"
+                for path in readings.table_paths(table):
+                    if path not in evidence and not path.endswith("amount_unit"):
+                        evidence[path] = Evidence(status="unsupported", note=note, alternatives=[])
             continue
         for path in readings.table_paths(table):
             if path in evidence or path.endswith("amount_unit"):

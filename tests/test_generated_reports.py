@@ -10,8 +10,10 @@ style)``. The benchmark ``benchmarks/bench_generated.py`` runs a fixed corpus of
 
 from __future__ import annotations
 
+import os
 import threading
 from concurrent.futures import ThreadPoolExecutor
+from pathlib import Path
 
 import pytest
 from hypothesis import HealthCheck, given, settings
@@ -54,6 +56,16 @@ def test_every_cell_is_right_or_flagged_in_html(seed: int) -> None:
 @given(seed=seeds)
 def test_every_cell_is_right_or_flagged_in_word_and_pdf(style: str, seed: int) -> None:
     _assert_promise(seed, style)
+
+
+@pytest.mark.browser
+@pytest.mark.skipif(not Path("/usr/bin/chromium").exists() and not os.environ.get("NIANBAO_CHROMIUM"),
+                    reason="needs Debian's chromium (apt-get install chromium)")
+@settings(max_examples=6, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@given(seed=seeds)
+def test_every_cell_is_right_or_flagged_in_a_pdf_printed_by_the_browser(seed: int) -> None:
+    # chromium's own text layer: Kangxi radicals, wrapped narrow headers (「结果维」 over 「持」)
+    _assert_promise(seed, "browser_pdf")
 
 
 @settings(max_examples=8, deadline=None, suppress_health_check=[HealthCheck.too_slow])

@@ -179,3 +179,21 @@ def test_a_run_of_eighty_glued_digits_is_read_without_enumerating_its_cuts() -> 
     row = readings.rows["applications.granted"]
     assert row.exhausted  # too long to weigh its equation: every grammatical cut is kept, none is proven
     assert all(len(opts) > 1 for opts in row.options)
+
+
+def test_a_section_that_prints_numbers_but_no_recognisable_table_leaves_nothing_trusted() -> None:
+    # a layout that broke table 四's headers beyond recognition: its numbers still stand in section 四, so
+    # a report that leaves the table out is doubted there (a blank is a claim), not shown as fine
+    synth = _with(_base("2021"), {"review_litigation.review.other": 1, "review_litigation.review.total": 1})
+    text = render(synth, "layout").text
+    head, four = text.split("四、政府信息公开行政复议", 1)
+    body, tail = four.split("五、", 1)
+    numbers = [line for line in body.splitlines() if line.strip() and not any("\u4e00" <= ch <= "\u9fff" for ch in line)]
+    garbled = "四、政府信息公开行政复议、行政诉讼情况\n（表头无法识别）\n" + "\n".join(numbers) + "\n五、"
+    result = extract_document(load_text(head + garbled + tail, "garbled.txt"))
+    readings_ev = result.evidence
+    for path in ("review_litigation.review.other", "review_litigation.review.total"):
+        value = get_cell(result.report, path)
+        assert value == 1 or readings_ev[path].status == "unsupported", (path, value, readings_ev.get(path))
+    assert any(path.startswith("review_litigation.") and ev.status == "unsupported" and ev.note
+               and "找不到表格" in ev.note for path, ev in readings_ev.items())

@@ -304,6 +304,53 @@ def _pdf_table(block: Table, font_size: float) -> Any:  # a reportlab Table flow
     return RLTable(data, colWidths=widths, style=TableStyle(style), repeatRows=0)
 
 
+CHROMIUM_ENV = "NIANBAO_CHROMIUM"  # the browser that prints pages to PDF (default: Debian's chromium)
+
+
+class _BrowserPrinter:
+    """One headless chromium kept open for many prints (a launch costs about a second)."""
+
+    def __init__(self) -> None:
+        self._pw: Any = None
+        self._browser: Any = None
+
+    def print_pdf(self, page_html: bytes) -> bytes:
+        if self._browser is None:
+            import atexit
+            import os
+
+            from playwright.sync_api import sync_playwright
+
+            self._pw = sync_playwright().start()
+            self._browser = self._pw.chromium.launch(
+                executable_path=os.environ.get(CHROMIUM_ENV, "/usr/bin/chromium"),
+                args=["--headless", "--no-sandbox", "--disable-gpu"])
+            atexit.register(self.close)
+        page = self._browser.new_page()
+        try:
+            page.set_content(page_html.decode("utf-8"), wait_until="load")
+            # A4 portrait, as "print to PDF" offers it: wide tables wrap their headers, as real prints do
+            pdf: bytes = page.pdf(format="A4", print_background=False)
+            return pdf
+        finally:
+            page.close()
+
+    def close(self) -> None:
+        if self._browser is not None:
+            self._browser.close()
+            self._pw.stop()
+            self._browser = self._pw = None
+
+
+_PRINTER = _BrowserPrinter()
+
+
+def to_browser_pdf(blocks: list[Block]) -> bytes:
+    """The HTML page printed to PDF by headless chromium: the text layer a browser writes (Kangxi radicals
+    for some characters, table headers broken over lines), not one we lay out ourselves."""
+    return _PRINTER.print_pdf(to_html(blocks))
+
+
 def to_pdf(blocks: list[Block]) -> bytes:
     """Landscape A4 in the built-in CID font STSong-Light (no font file needed)."""
     from reportlab.lib.pagesizes import A4, landscape

@@ -14,7 +14,8 @@ cell once, where it starts):
 - ``layout_kangxi``  layout text as a browser's "print to PDF" text layer often has it: every character
   that has a Kangxi radical or CJK radical-supplement form written in that form (「⼆、主动公开」, 「⾏政」).
 
-Files: ``html``, ``docx``, ``pdf`` (``evals.synth.documents``), read with ``extractor.ingest.load_bytes``.
+Files: ``html``, ``docx``, ``pdf`` (``evals.synth.documents``), read with ``extractor.ingest.load_bytes``;
+``browser_pdf`` is the HTML page printed to PDF by headless chromium.
 """
 
 from __future__ import annotations
@@ -24,7 +25,7 @@ from collections.abc import Callable
 from functools import lru_cache
 from typing import Any
 
-from evals.synth.documents import Block, Para, Table, report_blocks, to_docx, to_html, to_pdf
+from evals.synth.documents import Block, Para, Table, report_blocks, to_browser_pdf, to_docx, to_html, to_pdf
 from evals.synth.generate import Synthetic
 from extractor.cjk_compat import unified_map
 from extractor.ingest import SourceDocument, load_bytes, load_text
@@ -43,7 +44,9 @@ TEXT_STYLES: tuple[str, ...] = (
     "layout_kangxi",
 )
 FILE_STYLES: tuple[str, ...] = ("html", "docx", "pdf")
-STYLES: tuple[str, ...] = TEXT_STYLES + FILE_STYLES
+# printed by headless chromium (Playwright): needs the browser, so benchmarks and browser tests ask for it
+BROWSER_STYLES: tuple[str, ...] = ("browser_pdf",)
+STYLES: tuple[str, ...] = TEXT_STYLES + FILE_STYLES + BROWSER_STYLES
 
 Row = list[str]
 
@@ -260,4 +263,6 @@ def render(synth: Synthetic, style: str) -> SourceDocument:
         return load_bytes(to_docx(blocks), name + ".docx")
     if style == "pdf":
         return load_bytes(to_pdf(blocks), name + ".pdf")
+    if style == "browser_pdf":
+        return load_bytes(to_browser_pdf(blocks), name + ".pdf")
     raise ValueError(f"unknown style {style!r}; choose one of {', '.join(STYLES)}")

@@ -493,7 +493,8 @@ def _table4_columns(text: str, start: int, data: Group) -> list[float] | None:
 def table4_places(text: str, span: tuple[int, int]) -> TablePlaces:
     start, end = span
     places = TablePlaces(4)
-    header = re.search(r"结\s*果\s*维\s*持|维\s*持", text[start:end])
+    # a browser or converter wraps narrow header cells anywhere (「结果维」 over 「持」): any header word's start
+    header = re.search(r"结\s*果\s*维|维\s*持|尚\s*未\s*审|未\s*经\s*复\s*议|复\s*议\s*后\s*起", text[start:end])
     if header is None:
         places.rows = {"review_litigation": None}
         return places

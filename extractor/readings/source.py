@@ -11,6 +11,7 @@ and grounding, and by batch threads: the cache is locked).
 
 from __future__ import annotations
 
+import re
 import threading
 from collections import OrderedDict
 from dataclasses import dataclass, field
@@ -48,6 +49,9 @@ class SourceReadings:
     cells: dict[str, CellReading] = field(default_factory=dict)
     unsatisfiable: list[Equation] = field(default_factory=list)  # every reading breaks these
     notes: list[str] = field(default_factory=list)
+    # tables whose section prints non-zero numbers where no table was found (a header the layout broke
+    # beyond recognition): the numbers, so a report that leaves the table out is doubted, not trusted
+    unplaced_numbers: dict[int, list[str]] = field(default_factory=dict)
 
     def table_found(self, table: int) -> bool:
         t = self.tables.get(table)
@@ -57,6 +61,16 @@ class SourceReadings:
         """Every cell path of a table as this source lays it out (print order)."""
         prefix = {2: "active_disclosure.", 3: "applications.", 4: "review_litigation."}[table]
         return [p for p in self.cells if p.startswith(prefix)]
+
+
+# a number a table would hold: not part of a date, a year, or an article/item reference (第20条)
+_LOOSE_NUMBER = re.compile(r"(?<![第\d.])\d+(?:\.\d+)?(?![\d.]|\s*[年月日号条款项])")
+
+
+def _unplaced_numbers(text: str, span: tuple[int, int] | None) -> list[str]:
+    if span is None:
+        return []
+    return [m.group() for m in _LOOSE_NUMBER.finditer(text, *span) if float(m.group()) != 0]
 
 
 def _template_from_year(year: int | None) -> str:
@@ -103,6 +117,9 @@ def _compute(norm: NormalizedText, layout: DocumentLayout, template: str) -> Sou
     t2 = table2_places(text, layout.sections[2], template) if 2 in layout.sections else TablePlaces(2)
     t4 = table4_places(text, layout.sections[4]) if 4 in layout.sections else TablePlaces(4)
     readings.tables = {2: t2, 3: t3, 4: t4}
+    for table, places in readings.tables.items():
+        if not places.found and (numbers := _unplaced_numbers(text, layout.sections.get(table))):
+            readings.unplaced_numbers[table] = numbers
     app_keys = list(application_row_keys(t3.single_other_row))
     app_eqs = application_equations(app_keys)
     readings.rows.update(_read_rows(t2, []))
