@@ -197,3 +197,25 @@ def test_a_section_that_prints_numbers_but_no_recognisable_table_leaves_nothing_
         assert value == 1 or readings_ev[path].status == "unsupported", (path, value, readings_ev.get(path))
     assert any(path.startswith("review_litigation.") and ev.status == "unsupported" and ev.note
                and "找不到表格" in ev.note for path, ev in readings_ev.items())
+
+
+def test_a_page_footer_that_cuts_a_row_of_one_cell_per_line_leaves_nothing_silently_wrong() -> None:
+    # PDF text, one cell per line, with 「7 / 9」 or 「8」 printed between two numbers of a row: the numbers
+    # after it are taken by no row (or by the next one, by order); which are the row's, the text does not say
+    from evals.scoring import compare_cells
+    from extractor.equations import EQUATION_RULES
+    from extractor.findings import doubted_cells
+
+    for seed, footer in ((1357, "7 / 7"), (2040, "7 / 9"), (1960, "6 / 11"), (2008, "8")):
+        synth = generate(seed)
+        lines = render(synth, "cell_per_line").text.split("\n")
+        three = next(i for i, line in enumerate(lines) if line.startswith("三、"))
+        five = next(i for i, line in enumerate(lines) if line.startswith("五、"))
+        # between two lines that hold numbers of the same row, the first such place after a non-zero number
+        cut = next(i for i in range(three + 1, five - 1)
+                   if lines[i].strip().isdigit() and lines[i + 1].strip().isdigit() and lines[i].strip() != "0")
+        lines.insert(cut + 1, footer)
+        result = extract_document(load_text("\n".join(lines), f"{seed}.txt"))
+        flagged = doubted_cells(result.findings, result.evidence, skip_rules=EQUATION_RULES)
+        silent = [c.path for c in compare_cells(synth.report, result.report) if not c.equal and c.path not in flagged]
+        assert not silent, (seed, footer, silent)

@@ -12,7 +12,9 @@ cell once, where it starts):
 - ``glued``  every cell run together with no separator, the body on one line (crawled pages);
 - ``glued_spaces``  glued, with a stray space between some cells (never inside a number);
 - ``layout_kangxi``  layout text as a browser's "print to PDF" text layer often has it: every character
-  that has a Kangxi radical or CJK radical-supplement form written in that form (「⼆、主动公开」, 「⾏政」).
+  that has a Kangxi radical or CJK radical-supplement form written in that form (「⼆、主动公开」, 「⾏政」);
+- ``cell_per_line_paged``, ``layout_paged``  those forms with a PDF page footer (「- 3 -」, 「3」, 「第 3 页」,
+  「3 / 8」…) on a line of its own between two rows of a table, where a page break cut it.
 
 Files: ``html``, ``docx``, ``pdf`` (``evals.synth.documents``), read with ``extractor.ingest.load_bytes``;
 ``browser_pdf`` is the HTML page printed to PDF by headless chromium.
@@ -41,7 +43,7 @@ from extractor.template_spec import (
 
 TEXT_STYLES: tuple[str, ...] = (
     "pipes", "markdown", "markdown_floated", "tabs", "cell_per_line", "layout", "glued", "glued_spaces",
-    "layout_kangxi",
+    "layout_kangxi", "cell_per_line_paged", "layout_paged",
 )
 FILE_STYLES: tuple[str, ...] = ("html", "docx", "pdf")
 # printed by headless chromium (Playwright): needs the browser, so benchmarks and browser tests ask for it
@@ -119,6 +121,31 @@ def _tabs(blocks: list[Block], _gold: dict[str, Any], _rng: random.Random) -> st
 
 def _cell_per_line(blocks: list[Block], _gold: dict[str, Any], _rng: random.Random) -> str:
     return _lines(blocks, lambda row: list(row))
+
+
+# a PDF's page footer, as its text layer prints it between two lines of a table the page break cuts
+PAGE_FOOTERS: tuple[str, ...] = ("- {n} -", "{n}", "第 {n} 页", "— {n} —", "{n} / {m}", "第{n}页 共{m}页")
+
+
+def _paged(text: str, rng: random.Random) -> str:
+    """``text`` with a page footer on a line of its own between two rows of the tables (二 to 四): before
+    a line that holds words (a row's label or a header), as a page break falls between table rows."""
+    lines = text.split("\n")
+    first = next(i for i, line in enumerate(lines) if line.startswith("二、"))
+    last = next(i for i, line in enumerate(lines) if line.startswith("五、"))
+    breaks = [i for i in range(first + 2, last) if any("\u4e00" <= ch <= "\u9fff" for ch in lines[i])]
+    n = rng.randint(2, 9)
+    footer = rng.choice(PAGE_FOOTERS).format(n=n, m=n + rng.randint(0, 5))
+    lines.insert(rng.choice(breaks), footer)
+    return "\n".join(lines)
+
+
+def _cell_per_line_paged(blocks: list[Block], gold: dict[str, Any], rng: random.Random) -> str:
+    return _paged(_cell_per_line(blocks, gold, rng), rng)
+
+
+def _layout_paged(blocks: list[Block], gold: dict[str, Any], rng: random.Random) -> str:
+    return _paged(_layout(blocks, gold, rng), rng)
 
 
 # ---------------------------------------------------------------- glued
@@ -245,7 +272,7 @@ def _tables(blocks: list[Block]) -> list[Table]:
 _TEXT: dict[str, Callable[[list[Block], dict[str, Any], random.Random], str]] = {
     "pipes": _pipes, "markdown": _markdown, "markdown_floated": _markdown_floated, "tabs": _tabs,
     "cell_per_line": _cell_per_line, "layout": _layout, "glued": _glued, "glued_spaces": _glued_spaces,
-    "layout_kangxi": _layout_kangxi,
+    "layout_kangxi": _layout_kangxi, "cell_per_line_paged": _cell_per_line_paged, "layout_paged": _layout_paged,
 }
 
 

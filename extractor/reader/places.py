@@ -14,6 +14,8 @@ from __future__ import annotations
 
 import re
 from dataclasses import dataclass, field
+from itertools import combinations
+from math import comb
 from typing import Literal
 
 from extractor.reader.align import align
@@ -159,11 +161,19 @@ def _label_groups(groups: list[Group], anchors: list[Anchor], text: str = "", ex
             g.label_row = pending.pop(0).row  # a floating label: heads the next group only by order
 
 
+def _empty_cells(rest_of_line: str) -> bool:
+    """What follows a label on its line is a row of empty cells (「|  |  |」), not just the end of the
+    label's own cell (「label |」, one cell per line)."""
+    return re.fullmatch(r"[ \u3000]*[|\t](?:[ \u3000]*[|\t])+[ \u3000]*", rest_of_line) is not None
+
+
 def _right_after(text: str, anchor: Anchor, g: Group) -> bool:
     """The group follows its label with only spaces or separators between, or the rest of the label on
     the same line (「5.属于三类内部事务信息   5」 where the pattern stops at 事务): it is that row's content,
     not a displaced cell (a row that prints one number, e.g. 「（七）总计1」)."""
     between = text[anchor.end : g.start]
+    if "\n" in between and _empty_cells(between.split("\n", 1)[0]):
+        return False  # the label's own line is a row of cells, printed blank: the next line is not its row
     if re.fullmatch(r"[\s|\t\ue000]*", between) is not None:
         return True
     return "\n" not in between and re.search(r"\d", between) is None
@@ -296,8 +306,24 @@ def row_slots(group: Group, text: str, n: int, columns: list[float] | None = Non
     whole = group.merged_lines > 1 or (_spaced(group, text) and not single) or (single and len(tokens[0].digits) < n)
     if whole:
         extra = [t.raw for t in tokens[n:]]
+        if len(tokens) > n and any(t.kind == "num" for t in tokens[n:]):
+            return [([_cell_slot(t, text) for t in keep], "none") for keep in _cell_choices(tokens, n)], extra
         return [([_cell_slot(t, text) for t in tokens[:n]], "blank" if len(tokens) < n else "none")], extra
     return [(_run_slots(tokens, text), "blank")], []
+
+
+MAX_CELL_CHOICES = 200
+
+
+def _cell_choices(tokens: list[Token], n: int) -> list[tuple[Token, ...]]:
+    """The ways ``n`` cells may be taken, in order, from more whole numbers than the row has cells.
+
+    A stray number among a row's cells (a page number between two lines of a PDF's table, a note's
+    figure) is not told apart by the text: any of them may be the one that does not belong. The first
+    choice is the first ``n``; where the choices are too many, the ``n`` in a row at every offset."""
+    if comb(len(tokens), n) <= MAX_CELL_CHOICES:
+        return list(combinations(tokens, n))
+    return [tuple(tokens[i:i + n]) for i in range(len(tokens) - n + 1)]
 
 
 def _place(row: str, paths: tuple[str, ...], group: Group, text: str, columns: list[float] | None = None) -> RowPlace:
@@ -315,7 +341,7 @@ def _empty_place(row: str, paths: tuple[str, ...], at: int) -> RowPlace:
 
 # ---------------------------------------------------------------- certainty of places
 def _uncertain_runs(n_rows: int, assignment: list[int | None], groups: list[Group], anchors: list[Anchor],
-                    end: int, expected: int) -> dict[int, list[int | None]]:
+                    end: int, expected: int, text: str = "") -> dict[int, list[int | None]]:
     """Rows whose place is not certain, each with the groups it may be at (None: at no group, blank).
 
     A row's place is certain when its label stands on the line of its numbers or right before them, or
@@ -325,15 +351,41 @@ def _uncertain_runs(n_rows: int, assignment: list[int | None], groups: list[Grou
     anchor_of = {a.row: a for a in anchors}
     starts = sorted(a.start for a in anchors)
 
-    def certain(r: int) -> bool:
-        gi = assignment[r]
-        if gi is not None:
-            return groups[gi].label_row == r and groups[gi].label_certain
+    def empty_cells_after(r: int) -> bool:
+        """The rest of the row's label line is a row of empty cells (「| 5.属于三类内部事务信息 |  |  |」)."""
+        a = anchor_of.get(r)
+        if a is None:
+            return False
+        line_end = text.find("\n", a.end)
+        rest = text[a.end : line_end if line_end >= 0 else len(text)]
+        return _empty_cells(rest)
+
+    def nothing_after(r: int) -> bool:
+        """The row's label is printed and nothing but the next label follows it."""
         a = anchor_of.get(r)
         if a is None:
             return False
         nxt = next((s0 for s0 in starts if s0 >= a.end), end)
         return not any(a.end <= g.start < nxt for g in groups)
+
+    def printed_blank(r: int) -> bool:
+        return empty_cells_after(r) or nothing_after(r)
+
+    def certain(r: int) -> bool:
+        gi = assignment[r]
+        if gi is not None:
+            return groups[gi].label_row == r and groups[gi].label_certain
+        return printed_blank(r)
+
+    def blank_not_behind(r: int) -> bool:
+        """The order gave the row numbers, yet its label line prints empty cells, or its label is followed
+        by nothing while the numbers stand before it (a stray number, or the row's own above a label
+        that wraps): the text does not say which. (Labels stacked above their numbers, converter
+        output, take the numbers after them.)"""
+        gi = assignment[r]
+        if gi is None:
+            return False
+        return empty_cells_after(r) or (nothing_after(r) and groups[gi].end <= anchor_of[r].start)
 
     def bound(r: int, left: bool) -> int:
         gi = assignment[r]
@@ -357,12 +409,13 @@ def _uncertain_runs(n_rows: int, assignment: list[int | None], groups: list[Grou
         hi = bound(r, False) if r < n_rows else end
         candidates = [i for i, g in enumerate(groups) if lo <= g.start and g.end <= hi]
         full = [i for i in candidates if not _weak(groups[i], expected)]
-        if len(full) == len(run) and [assignment[x] for x in run] == full:
+        if len(full) == len(run) and [assignment[x] for x in run] == full and not any(blank_not_behind(x) for x in run):
             continue  # as many whole rows of numbers as rows, in order: the match is forced (a lone number
             # among them is a displaced cell, reported as such)
         options: list[int | None] = [*candidates, *([None] if len(candidates) < len(run) else [])]
         for x in run:
-            out[x] = options
+            # a label followed by nothing may be a blank row, whatever numbers the order gave it
+            out[x] = options if None in options or not blank_not_behind(x) else [*options, None]
     return out
 
 
@@ -376,6 +429,44 @@ def _with_alternatives(place: RowPlace | None, options: list[int | None], groups
         return None  # no label and no numbers: the row has no place (grounding flags it where its table is)
     place.alternatives = place.alternatives + [
         x for a in alternatives if (a.start, a.end) != (place.start, place.end) for x in (a, *a.alternatives)]
+    return place
+
+
+def _continued_rows(assignment: list[int | None], groups: list[Group], text: str) -> dict[int, list[int]]:
+    """Rows whose numbers may go on into the groups after them that no label heads (taken by no row, or
+    by a row only by order): row index → those groups, in order.
+
+    With one cell per line, a stray line between a row's numbers (a PDF's page number, 「7 / 9」) cuts
+    them in two, and the part after it is left to no row or given to the next row by order. Which of the
+    numbers are the row's, the text does not say. A row printed on a line of its own (a pipe, tab or layout row) is not continued, and
+    numbers on a line with words (prose after the table: 「2022年，…」) do not continue a row."""
+    used = {gi: r for r, gi in enumerate(assignment) if gi is not None}
+    out: dict[int, list[int]] = {}
+    for gi, g in enumerate(groups):
+        if g.structured or not g.num_tokens() or _line_has_label(text, g):
+            continue
+        if gi in used and g.label_certain:
+            continue  # its own label heads it
+        prev = max((u for u in used if u < gi), default=None)
+        if prev is None or (gi in used and used[prev] == used[gi]):
+            continue
+        head = groups[prev]
+        if head.structured or (head.merged_lines <= 1 and not head.single_cell_line):
+            continue
+        out.setdefault(used[prev], []).append(gi)
+    return out
+
+
+def _with_continuation(place: RowPlace | None, head: Group, rest: list[Group], text: str,
+                       columns: list[float] | None) -> RowPlace | None:
+    """``place`` with the readings of its numbers run on through ``rest`` as alternatives."""
+    if place is None:
+        return None
+    merged = Group(tokens=[t for g in (head, *rest) for t in g.tokens], start=head.start, end=rest[-1].end,
+                   line=head.line, structured=False, merged_lines=head.merged_lines + sum(g.merged_lines for g in rest))
+    run_on = _place(place.row, place.paths, merged, text, columns)
+    place.alternatives = place.alternatives + [run_on, *run_on.alternatives]
+    place.extra = place.extra + [t.raw for g in rest for t in g.tokens if t.kind == "num"]
     return place
 
 
@@ -416,7 +507,8 @@ def table3_places(text: str, span: tuple[int, int], single_other: bool | None = 
     groups = line_groups(masked, anchors[0].start, end)
     _label_groups(groups, anchors, masked, 7)
     assignment = align(len(keys), groups, [7] * len(keys))
-    uncertain = _uncertain_runs(len(keys), assignment, groups, anchors, end, 7)
+    uncertain = _uncertain_runs(len(keys), assignment, groups, anchors, end, 7, masked)
+    continued = _continued_rows(assignment, groups, masked)
     for row_idx, key in enumerate(keys):
         gi = assignment[row_idx]
         paths = tuple(f"applications.{key}[{c}]" for c in range(7))
@@ -428,6 +520,8 @@ def table3_places(text: str, span: tuple[int, int], single_other: bool | None = 
             place = _place(f"applications.{key}", paths, groups[gi], masked, columns)
         if row_idx in uncertain:
             place = _with_alternatives(place, uncertain[row_idx], groups, masked, f"applications.{key}", paths, columns)
+        if row_idx in continued and gi is not None:
+            place = _with_continuation(place, groups[gi], [groups[x] for x in continued[row_idx]], masked, columns)
         places.rows[key] = place
     used = {gi for gi in assignment if gi is not None}
     rows_end = max((p.end for p in places.rows.values() if p is not None), default=0)
@@ -458,7 +552,8 @@ def table2_places(text: str, span: tuple[int, int], template: str) -> TablePlace
     groups = line_groups(masked, first, end)
     _label_groups(groups, anchors, masked, 1)
     assignment = [next((gi for gi, g in enumerate(groups) if g.label_row == row_idx), None) for row_idx in range(len(specs))]
-    uncertain = _uncertain_runs(len(specs), assignment, groups, anchors, end, 1)
+    uncertain = _uncertain_runs(len(specs), assignment, groups, anchors, end, 1, masked)
+    continued = _continued_rows(assignment, groups, masked)
     for row_idx, (key, _label, fields) in enumerate(specs):
         paths = tuple(f"active_disclosure.{key}.{f[0]}" for f in fields if f[2] != "unit")
         gi = assignment[row_idx]
@@ -470,6 +565,8 @@ def table2_places(text: str, span: tuple[int, int], template: str) -> TablePlace
             place = None if anchor is None else _empty_place(f"active_disclosure.{key}", paths, anchor.end)
         if row_idx in uncertain:
             place = _with_alternatives(place, uncertain[row_idx], groups, masked, f"active_disclosure.{key}", paths, None)
+        if row_idx in continued and gi is not None:
+            place = _with_continuation(place, groups[gi], [groups[x] for x in continued[row_idx]], masked, None)
         places.rows[key] = place
     return places
 
@@ -504,7 +601,17 @@ def table4_places(text: str, span: tuple[int, int]) -> TablePlaces:
     n = len(REVIEW_PATHS)
     for g in groups:
         if len(g.tokens) + (g.trailing_blanks if g.structured else 0) >= n or sum(len(t.digits) for t in g.tokens) >= n:
-            places.rows["review_litigation"] = _place("review_litigation", REVIEW_PATHS, g, text)
+            place = _place("review_litigation", REVIEW_PATHS, g, text)
+            loose = [h for h in groups if not h.structured and h.num_tokens() and not _line_has_label(text, h)]
+            if not g.structured and len(loose) > 1 and g in loose:
+                # numbers on lines of their own beside the row (a page number 「6 / 11」 that cut it): any
+                # fifteen of all those numbers, in order, may be the row
+                merged = Group(tokens=[t for h in loose for t in h.tokens], start=loose[0].start, end=loose[-1].end,
+                               line=loose[0].line, structured=False, merged_lines=sum(h.merged_lines for h in loose))
+                run_on = _place("review_litigation", REVIEW_PATHS, merged, text)
+                place.alternatives = place.alternatives + [run_on, *run_on.alternatives]
+                place.extra = place.extra + [t.raw for h in loose if h is not g for t in h.tokens if t.kind == "num"]
+            places.rows["review_litigation"] = place
             return places
     data = next((g for g in groups if not g.structured and len(g.tokens) > 1 and _spaced(g, text)), None)
     if data is not None:

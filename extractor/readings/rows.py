@@ -284,7 +284,8 @@ def merge_places(primary: RowReadings, others: Sequence[RowReadings]) -> RowRead
         options.append(list(seen.values()))
     return RowReadings(primary.place, options, primary.readings, cost=primary.cost,
                        exhausted=primary.exhausted, uncertain=True,
-                       notes=[*primary.notes, "the row's label floats away from its numbers; its place is not certain"])
+                       notes=[*primary.notes, "the row may stand at several places, or take different printed numbers: "
+                              "only what every one of them gives is certain"])
 
 
 def fixed_value(option: CellOption) -> int | None:

@@ -147,7 +147,7 @@ def _compute(norm: NormalizedText, layout: DocumentLayout, template: str) -> Sou
                 idx = value_paths.index(path)
                 options = tuple(rr.options[idx]) if idx < len(rr.options) else ()
                 run = any(s.kind == "run" for s in rr.place.slots)
-                printed = " ".join(s.chars or "□" for s in rr.place.slots)
+                printed = " ".join([*(s.chars or "□" for s in rr.place.slots), *rr.place.extra])
                 readings.cells[path] = CellReading(path, "read" if options else "no_reading", options, run, printed)
     return readings
 
