@@ -438,8 +438,9 @@ def _continued_rows(assignment: list[int | None], groups: list[Group], text: str
 
     With one cell per line, a stray line between a row's numbers (a PDF's page number, 「7 / 9」) cuts
     them in two, and the part after it is left to no row or given to the next row by order. Which of the
-    numbers are the row's, the text does not say. A row printed on a line of its own (a pipe, tab or layout row) is not continued, and
-    numbers on a line with words (prose after the table: 「2022年，…」) do not continue a row."""
+    numbers are the row's, the text does not say. A row printed on a line of its own (a pipe, tab or
+    layout row) is not continued, and numbers on a line with words (prose after the table: 「2022年，…」)
+    do not continue a row."""
     used = {gi: r for r, gi in enumerate(assignment) if gi is not None}
     out: dict[int, list[int]] = {}
     for gi, g in enumerate(groups):
@@ -457,16 +458,17 @@ def _continued_rows(assignment: list[int | None], groups: list[Group], text: str
     return out
 
 
-def _with_continuation(place: RowPlace | None, head: Group, rest: list[Group], text: str,
-                       columns: list[float] | None) -> RowPlace | None:
-    """``place`` with the readings of its numbers run on through ``rest`` as alternatives."""
+def _with_run_on(place: RowPlace | None, own: Group, pieces: list[Group], text: str,
+                 columns: list[float] | None) -> RowPlace | None:
+    """``place`` (read from its group ``own``) with, as alternatives, the readings of all the numbers of
+    ``pieces`` (``own`` among them, in print order) taken as one run of cells."""
     if place is None:
         return None
-    merged = Group(tokens=[t for g in (head, *rest) for t in g.tokens], start=head.start, end=rest[-1].end,
-                   line=head.line, structured=False, merged_lines=head.merged_lines + sum(g.merged_lines for g in rest))
+    merged = Group(tokens=[t for g in pieces for t in g.tokens], start=pieces[0].start, end=pieces[-1].end,
+                   line=pieces[0].line, structured=False, merged_lines=sum(g.merged_lines for g in pieces))
     run_on = _place(place.row, place.paths, merged, text, columns)
     place.alternatives = place.alternatives + [run_on, *run_on.alternatives]
-    place.extra = place.extra + [t.raw for g in rest for t in g.tokens if t.kind == "num"]
+    place.extra = place.extra + [t.raw for g in pieces if g is not own for t in g.tokens if t.kind == "num"]
     return place
 
 
@@ -521,7 +523,7 @@ def table3_places(text: str, span: tuple[int, int], single_other: bool | None = 
         if row_idx in uncertain:
             place = _with_alternatives(place, uncertain[row_idx], groups, masked, f"applications.{key}", paths, columns)
         if row_idx in continued and gi is not None:
-            place = _with_continuation(place, groups[gi], [groups[x] for x in continued[row_idx]], masked, columns)
+            place = _with_run_on(place, groups[gi], [groups[x] for x in (gi, *continued[row_idx])], masked, columns)
         places.rows[key] = place
     used = {gi for gi in assignment if gi is not None}
     rows_end = max((p.end for p in places.rows.values() if p is not None), default=0)
@@ -566,7 +568,7 @@ def table2_places(text: str, span: tuple[int, int], template: str) -> TablePlace
         if row_idx in uncertain:
             place = _with_alternatives(place, uncertain[row_idx], groups, masked, f"active_disclosure.{key}", paths, None)
         if row_idx in continued and gi is not None:
-            place = _with_continuation(place, groups[gi], [groups[x] for x in continued[row_idx]], masked, None)
+            place = _with_run_on(place, groups[gi], [groups[x] for x in (gi, *continued[row_idx])], masked, None)
         places.rows[key] = place
     return places
 
@@ -601,16 +603,12 @@ def table4_places(text: str, span: tuple[int, int]) -> TablePlaces:
     n = len(REVIEW_PATHS)
     for g in groups:
         if len(g.tokens) + (g.trailing_blanks if g.structured else 0) >= n or sum(len(t.digits) for t in g.tokens) >= n:
-            place = _place("review_litigation", REVIEW_PATHS, g, text)
+            place: RowPlace | None = _place("review_litigation", REVIEW_PATHS, g, text)
             loose = [h for h in groups if not h.structured and h.num_tokens() and not _line_has_label(text, h)]
             if not g.structured and len(loose) > 1 and g in loose:
                 # numbers on lines of their own beside the row (a page number 「6 / 11」 that cut it): any
                 # fifteen of all those numbers, in order, may be the row
-                merged = Group(tokens=[t for h in loose for t in h.tokens], start=loose[0].start, end=loose[-1].end,
-                               line=loose[0].line, structured=False, merged_lines=sum(h.merged_lines for h in loose))
-                run_on = _place("review_litigation", REVIEW_PATHS, merged, text)
-                place.alternatives = place.alternatives + [run_on, *run_on.alternatives]
-                place.extra = place.extra + [t.raw for h in loose if h is not g for t in h.tokens if t.kind == "num"]
+                place = _with_run_on(place, g, loose, text, None)
             places.rows["review_litigation"] = place
             return places
     data = next((g for g in groups if not g.structured and len(g.tokens) > 1 and _spaced(g, text)), None)
