@@ -146,4 +146,34 @@ def ground(report: Report, norm: NormalizedText | None, readings: SourceReadings
             if cell.state == "read" and all(o.value is None for o in cell.options):
                 continue  # the source prints nothing here either
             evidence[path] = judge(None, cell, readings, norm, None)
+    _doubt_blanks_a_displaced_number_fits(report, readings, evidence)
     return evidence
+
+
+def _doubt_blanks_a_displaced_number_fits(report: Report, readings: SourceReadings,
+                                          evidence: dict[str, Evidence]) -> None:
+    """A lone number inside table 三 that no row took (a converter printed a cell away from its row: d011's
+    「1」), where exactly one cell the source shows blank would balance its row with it: that blank is not
+    proven. The number is offered as the cell's alternative, never put into it."""
+    apps = report.applications or {}
+    for tok in readings.tables[3].orphans if 3 in readings.tables else []:
+        if not tok.raw.isdigit():
+            continue
+        value = int(tok.raw)
+        fits: list[str] = []
+        for key, row in apps.items():
+            if not row or len(row) != 7:
+                continue
+            for idx in range(7):
+                path = f"applications.{key}[{idx}]"
+                ev = evidence.get(path)
+                shown_blank = ev is not None and (ev.status == "blank" or (ev.status == "grounded" and ev.match == "blank_as_zero"))
+                if not shown_blank or row[idx] not in (None, 0):
+                    continue
+                others = [row[j] or 0 for j in range(7) if j != idx]
+                if (idx == 6 and sum(others) == value) or (idx < 6 and others[5] - sum(others[:5]) == value):
+                    fits.append(path)
+        if len(fits) == 1:
+            evidence[fits[0]] = Evidence(
+                status="unsupported", reader=evidence[fits[0]].reader, alternatives=[value],
+                note=f"表中单独印有「{tok.raw}」，未归入任何一行；本格原文为空白，填入该数则本行相加成立——可能是转换时错位")

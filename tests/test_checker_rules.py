@@ -133,8 +133,9 @@ def test_displaced_number_is_named_and_its_equations_are_not_blamed_on_the_agenc
     # d011: the converter printed the 结转下年度 总计 「1」 alone on a line; the row's 总计 cell is blank.
     result = extract_text((shared_dir / "devset" / "d011.txt").read_text(encoding="utf-8"))
     assert result.report.applications["carried_forward"] == [1, 0, 0, 0, 0, 0, None]  # type: ignore[index]
-    said = [f for f in result.findings if f.rule == "READ" and f.cells == ["applications.carried_forward[6]"]]
+    said = [f for f in result.findings if f.cells == ["applications.carried_forward[6]"] and f.attribution == "extraction"]
     assert said and "「1」" in said[0].message
+    assert result.evidence["applications.carried_forward[6]"].alternatives == [1]
     r31 = [f for f in result.findings if f.rule == "R3.1" and "applications.carried_forward[6]" in f.cells]
     assert r31 and all(f.attribution == "extraction" for f in r31)
 

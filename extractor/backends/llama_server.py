@@ -57,17 +57,6 @@ def default_threads() -> int:
     return max(1, min(_cpu_count() - 1, 8))
 
 
-def prompt_lookup_tokens() -> int:
-    """Tokens llama.cpp drafts ahead by prompt lookup (``NIANBAO_PROMPT_LOOKUP``; 0, the default: off).
-
-    An answer repeats much of what came before it: the row keys the grammar forces, 「0,0,0,0,0,0,0」 rows
-    of table 三, a repair's previous answer. Prompt-lookup decoding drafts the tokens that followed the
-    last ones where they occurred earlier and checks the draft in one batch, which a CPU reads several
-    times faster than it writes token by token; greedy decoding keeps the answer the same."""
-    raw = os.environ.get("NIANBAO_PROMPT_LOOKUP", "").strip()
-    return int(raw) if raw.isdigit() else 0
-
-
 def prompt_cache_bytes() -> int:
     """Bytes of llama.cpp states kept for prompt prefixes: ``NIANBAO_PROMPT_CACHE_MB`` (0: off), else 3 GiB.
 
@@ -181,13 +170,7 @@ class LlamaServer:
             # The server's default keeps logits for every position of the context (n_ctx x vocabulary
             # floats: 5 GB at 8192 tokens); nothing here reads logits.
             "--logits_all", "False",
-        ] + self._cache_args() + self._draft_args()
-
-    def _draft_args(self) -> list[str]:
-        tokens = prompt_lookup_tokens()
-        if tokens <= 0:
-            return []
-        return ["--draft_model", "prompt-lookup-decoding", "--draft_model_num_pred_tokens", str(tokens)]
+        ] + self._cache_args()
 
     def _cache_args(self) -> list[str]:
         size = prompt_cache_bytes()

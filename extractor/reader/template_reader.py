@@ -131,7 +131,6 @@ def build_report(readings: SourceReadings, layout: DocumentLayout) -> tuple[Repo
             apps[key] = None if picked is None else [_count(_settle_zero(readings, f"applications.{key}[{c}]", _cell(o)))
                                                      for c, o in enumerate(picked)]
         report.applications = apps
-        findings += _orphan_findings(readings, apps)
     if readings.table_found(4):
         picked = choose(readings, "review_litigation", prose)
         if picked is not None:
@@ -151,33 +150,3 @@ def build_report(readings: SourceReadings, layout: DocumentLayout) -> tuple[Repo
 def _row_name(path: str) -> str:
     label = cell_label(path)
     return label.split("（")[0].split("·")[0] if not label.startswith("（") else label.split("）")[0] + "）" + label.split("）")[1].split("（")[0]
-
-
-def _orphan_findings(readings: SourceReadings, apps: dict[str, list[int | None] | None]) -> list[Finding]:
-    """A lone number inside the table that no row took, where exactly one blank cell would balance its
-    row with it: say so (d011's displaced 「1」), but never move it into the cell."""
-    out: list[Finding] = []
-    for tok in readings.tables[3].orphans:
-        if not tok.raw.isdigit():
-            continue
-        value = int(tok.raw)
-        fits: list[str] = []
-        for key, row in apps.items():
-            if not row:
-                continue
-            for idx, cell in enumerate(row):
-                if cell is not None:
-                    continue
-                others = [v for j, v in enumerate(row) if j != idx]
-                if any(v is None for v in others):
-                    continue
-                ints = [int(v) for v in others if v is not None]
-                if (idx == 6 and sum(ints) == value) or (idx < 6 and ints[5] - sum(ints[:5]) == value):
-                    fits.append(f"applications.{key}[{idx}]")
-        if len(fits) == 1:
-            out.append(Finding(
-                rule="READ", authority="heuristic", severity="warning", attribution="extraction", cells=fits,
-                found=tok.raw,
-                message=f"表中单独印有「{tok.raw}」，未归入任何一行；{cell_label(fits[0])} 为空白，"
-                        f"填入该数则本行相加成立——可能是转换时错位，请核对原件"))
-    return out
