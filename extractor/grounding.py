@@ -175,5 +175,5 @@ def _doubt_blanks_a_displaced_number_fits(report: Report, readings: SourceReadin
                     fits.append(path)
         if len(fits) == 1:
             evidence[fits[0]] = Evidence(
-                status="unsupported", reader=evidence[fits[0]].reader, alternatives=[value],
+                status="unsupported", reader=evidence[fits[0]].reader, alternatives=[value], undecided=True,
                 note=f"表中单独印有「{tok.raw}」，未归入任何一行；本格原文为空白，填入该数则本行相加成立——可能是转换时错位")
