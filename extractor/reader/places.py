@@ -458,17 +458,16 @@ def _continued_rows(assignment: list[int | None], groups: list[Group], text: str
     return out
 
 
-def _with_run_on(place: RowPlace | None, own: Group, pieces: list[Group], text: str,
-                 columns: list[float] | None) -> RowPlace | None:
-    """``place`` (read from its group ``own``) with, as alternatives, the readings of all the numbers of
-    ``pieces`` (``own`` among them, in print order) taken as one run of cells."""
+def _with_run_on(place: RowPlace | None, pieces: list[Group], text: str, columns: list[float] | None) -> RowPlace | None:
+    """``place`` with, as alternatives, the readings of all the numbers of ``pieces`` (its own group among
+    them, in print order) taken as one run of cells."""
     if place is None:
         return None
     merged = Group(tokens=[t for g in pieces for t in g.tokens], start=pieces[0].start, end=pieces[-1].end,
                    line=pieces[0].line, structured=False, merged_lines=sum(g.merged_lines for g in pieces))
     run_on = _place(place.row, place.paths, merged, text, columns)
+    # (not added to ``place.extra``: those numbers may be a page mark, not cells the row prints too many of)
     place.alternatives = place.alternatives + [run_on, *run_on.alternatives]
-    place.extra = place.extra + [t.raw for g in pieces if g is not own for t in g.tokens if t.kind == "num"]
     return place
 
 
@@ -523,7 +522,7 @@ def table3_places(text: str, span: tuple[int, int], single_other: bool | None = 
         if row_idx in uncertain:
             place = _with_alternatives(place, uncertain[row_idx], groups, masked, f"applications.{key}", paths, columns)
         if row_idx in continued and gi is not None:
-            place = _with_run_on(place, groups[gi], [groups[x] for x in (gi, *continued[row_idx])], masked, columns)
+            place = _with_run_on(place, [groups[x] for x in (gi, *continued[row_idx])], masked, columns)
         places.rows[key] = place
     used = {gi for gi in assignment if gi is not None}
     rows_end = max((p.end for p in places.rows.values() if p is not None), default=0)
@@ -568,7 +567,7 @@ def table2_places(text: str, span: tuple[int, int], template: str) -> TablePlace
         if row_idx in uncertain:
             place = _with_alternatives(place, uncertain[row_idx], groups, masked, f"active_disclosure.{key}", paths, None)
         if row_idx in continued and gi is not None:
-            place = _with_run_on(place, groups[gi], [groups[x] for x in (gi, *continued[row_idx])], masked, None)
+            place = _with_run_on(place, [groups[x] for x in (gi, *continued[row_idx])], masked, None)
         places.rows[key] = place
     return places
 
@@ -608,7 +607,7 @@ def table4_places(text: str, span: tuple[int, int]) -> TablePlaces:
             if not g.structured and len(loose) > 1 and g in loose:
                 # numbers on lines of their own beside the row (a page number 「6 / 11」 that cut it): any
                 # fifteen of all those numbers, in order, may be the row
-                place = _with_run_on(place, g, loose, text, None)
+                place = _with_run_on(place, loose, text, None)
             places.rows["review_litigation"] = place
             return places
     data = next((g for g in groups if not g.structured and len(g.tokens) > 1 and _spaced(g, text)), None)
