@@ -20,6 +20,7 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from evals.synth.corpus import check
+from evals.synth.documents import close_browser_printer
 from evals.synth.flatten import FILE_STYLES, TEXT_STYLES, render
 from evals.synth.generate import generate
 from extractor.normalize import normalize
@@ -65,7 +66,10 @@ def test_every_cell_is_right_or_flagged_in_word_and_pdf(style: str, seed: int) -
 @given(seed=seeds)
 def test_every_cell_is_right_or_flagged_in_a_pdf_printed_by_the_browser(seed: int) -> None:
     # chromium's own text layer: Kangxi radicals, wrapped narrow headers (「结果维」 over 「持」)
-    _assert_promise(seed, "browser_pdf")
+    try:
+        _assert_promise(seed, "browser_pdf")
+    finally:
+        close_browser_printer()  # the UI's browser tests start Playwright of their own in this process
 
 
 @settings(max_examples=8, deadline=None, suppress_health_check=[HealthCheck.too_slow])

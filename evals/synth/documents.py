@@ -345,6 +345,12 @@ class _BrowserPrinter:
 _PRINTER = _BrowserPrinter()
 
 
+def close_browser_printer() -> None:
+    """Stop the chromium that ``to_browser_pdf`` keeps open. Playwright's sync API runs an event loop while
+    it is open, so nothing else in the process may start its own sync Playwright until it is closed."""
+    _PRINTER.close()
+
+
 def to_browser_pdf(blocks: list[Block]) -> bytes:
     """The HTML page printed to PDF by headless chromium: the text layer a browser writes (Kangxi radicals
     for some characters, table headers broken over lines), not one we lay out ourselves."""
