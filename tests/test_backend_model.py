@@ -29,7 +29,11 @@ class Counts(BaseModel):
     cells: list[int | None] = Field(min_length=3, max_length=3)
 
 
-SYSTEM = "Extract the figures as JSON. Use null for a figure the text does not give."
+# Local decoding keeps the schema out of the prompt (llama.cpp's grammar enforces it), so a caller names
+# the keys and the answer's shape in its own words, as the product's prompts do.
+SYSTEM = ("Extract the figures as JSON: year (the year the text reports on), status (\"ok\"), cells (three numbers: "
+          "applications received, applications closed, applications pending). Use null for a figure the text "
+          "does not give.")
 USER = "2023年度，本机关收到政府信息公开申请5件，办结3件。"
 
 
