@@ -374,7 +374,7 @@ def _uncertain_runs(n_rows: int, assignment: list[int | None], groups: list[Grou
     def certain(r: int) -> bool:
         gi = assignment[r]
         if gi is not None:
-            return groups[gi].label_row == r and groups[gi].label_certain
+            return groups[gi].label_row == r and groups[gi].label_certain and not blank_not_behind(r)
         return printed_blank(r)
 
     def blank_not_behind(r: int) -> bool:
@@ -383,9 +383,13 @@ def _uncertain_runs(n_rows: int, assignment: list[int | None], groups: list[Grou
         that wraps): the text does not say which. (Labels stacked above their numbers, converter
         output, take the numbers after them.)"""
         gi = assignment[r]
-        if gi is None:
+        if gi is None or r not in anchor_of:
             return False
-        return empty_cells_after(r) or (nothing_after(r) and groups[gi].end <= anchor_of[r].start)
+        g = groups[gi]
+        # a lone short number on a line after the label's (a page number under a blank row) may be the
+        # row's one printed value or a stray line
+        lone_below = _weak(g, expected) and "\n" in text[anchor_of[r].end : g.start]
+        return empty_cells_after(r) or lone_below or (nothing_after(r) and g.end <= anchor_of[r].start)
 
     def bound(r: int, left: bool) -> int:
         gi = assignment[r]
