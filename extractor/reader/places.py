@@ -374,10 +374,10 @@ def _uncertain_runs(n_rows: int, assignment: list[int | None], groups: list[Grou
     def certain(r: int) -> bool:
         gi = assignment[r]
         if gi is not None:
-            return groups[gi].label_row == r and groups[gi].label_certain and not blank_not_behind(r)
+            return groups[gi].label_row == r and groups[gi].label_certain and not may_be_blank(r)
         return printed_blank(r)
 
-    def blank_not_behind(r: int) -> bool:
+    def may_be_blank(r: int) -> bool:
         """The order gave the row numbers, yet its label line prints empty cells, or its label is followed
         by nothing while the numbers stand before it (a stray number, or the row's own above a label
         that wraps): the text does not say which. (Labels stacked above their numbers, converter
@@ -413,13 +413,13 @@ def _uncertain_runs(n_rows: int, assignment: list[int | None], groups: list[Grou
         hi = bound(r, False) if r < n_rows else end
         candidates = [i for i, g in enumerate(groups) if lo <= g.start and g.end <= hi]
         full = [i for i in candidates if not _weak(groups[i], expected)]
-        if len(full) == len(run) and [assignment[x] for x in run] == full and not any(blank_not_behind(x) for x in run):
+        if len(full) == len(run) and [assignment[x] for x in run] == full and not any(may_be_blank(x) for x in run):
             continue  # as many whole rows of numbers as rows, in order: the match is forced (a lone number
             # among them is a displaced cell, reported as such)
         options: list[int | None] = [*candidates, *([None] if len(candidates) < len(run) else [])]
         for x in run:
-            # a label followed by nothing may be a blank row, whatever numbers the order gave it
-            out[x] = options if None in options or not blank_not_behind(x) else [*options, None]
+            # a row that may be blank gets that option too, whatever numbers the order gave it
+            out[x] = options if None in options or not may_be_blank(x) else [*options, None]
     return out
 
 
