@@ -8,7 +8,6 @@ The real download from PyPI runs in ``test_backend_model.py`` (marked ``model``)
 from __future__ import annotations
 
 import hashlib
-import os
 import shutil
 import zipfile
 from pathlib import Path

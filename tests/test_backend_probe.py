@@ -15,7 +15,7 @@ import pytest
 
 from extractor.backends import model_probe
 from extractor.backends.llama_build import PORTABLE_CMAKE_ARGS, CpuInfo, cpu_info, describe
-from extractor.backends.model_probe import ensure_runnable, probe
+from extractor.backends.model_probe import probe
 from extractor.cli import main
 from extractor.errors import ModelUnavailableError
 

@@ -6,7 +6,6 @@ The LLM is the scripted fake of tests/fake_llm.py; the template reader, groundin
 from __future__ import annotations
 
 import json
-from pathlib import Path
 from typing import Any
 
 import pytest
@@ -17,7 +16,7 @@ from extractor.engines.hybrid_engine import HybridEngine
 from extractor.engines.template_engine import TemplateEngine
 from extractor.normalize import normalize
 from extractor.prompting import load_examples
-from extractor.schema import Report, iter_cells, set_cell
+from extractor.schema import Report, set_cell
 from extractor.sections import analyze_layout
 from extractor.verify import verify
 from fake_llm import CountingFactory, GoldLLM
