@@ -9,6 +9,13 @@ rows keep every reading (more undecided cells, never a wrongly proven one).
 A dynamic programme over the undecided rows, whose state is the vector of the equations' running
 residuals, finds the combinations without listing them; it gives up (keeps every reading) past
 ``MAX_STATES`` states.
+
+A row cut too many ways to weigh its own equation (``RowReadings.exhausted``: long glued runs of large
+counts, typically 一、本年新收 and （七）总计) is read from the others first: where every other operand of
+its column equations is decided, the equations give each of its cells one value, and when its printed
+characters admit exactly that reading, with every cell printed and its own equations holding, that is the
+one reading the row can take without breaking a column equation every other reading would break (it
+costs nothing, and every other cut breaks an equation it keeps). Otherwise it stays as it was.
 """
 
 from __future__ import annotations
@@ -17,7 +24,7 @@ from collections.abc import Sequence
 from dataclasses import dataclass, field
 
 from extractor.equations import Equation
-from extractor.readings.rows import CellOption, Reading, RowReadings, fixed_value
+from extractor.readings.rows import CellOption, Reading, RowReadings, fit, fixed_value
 
 MAX_STATES = 50_000
 
@@ -87,10 +94,80 @@ def _satisfiable(eq: _Eq, rows: dict[str, RowReadings]) -> bool | None:
     return 0 in sums
 
 
-def constrain(rows: dict[str, RowReadings], equations: Sequence[Equation], order: Sequence[str]) -> JointResult:
-    """Narrow ``rows`` (keyed as ``order`` lists them, in print order) by the cross-row ``equations``."""
+def _implied(rows: dict[str, RowReadings], equations: Sequence[Equation],
+             where: dict[str, tuple[str, int]]) -> dict[str, int]:
+    """The values the equations give the cells of exhausted rows, from the decided rows, step by step
+    (（七）总计 from the outcome rows, then 一、本年新收 from 总计). None at all when the equations
+    disagree: one gives a cell a negative value, or an equation whose operands all have values breaks."""
+    known: dict[str, int] = {}
+
+    def value(path: str) -> int | None:
+        if path in known:
+            return known[path]
+        hit = where.get(path)
+        if hit is None:
+            return None
+        rr = rows[hit[0]]
+        if rr.uncertain or not rr.decided:
+            return None
+        return fixed_value(rr.options[hit[1]][0])
+
+    def can_give(path: str) -> bool:
+        hit = where.get(path)
+        return hit is not None and rows[hit[0]].exhausted and not rows[hit[0]].uncertain
+
+    changed = True
+    while changed:
+        changed = False
+        for eq in equations:
+            terms = [(coef, path, value(path)) for coef, paths in ((1, eq.lhs), (-1, eq.rhs)) for path in paths]
+            free = [(coef, path) for coef, path, v in terms if v is None]
+            residual = sum(coef * v for coef, _path, v in terms if v is not None)
+            if not free:
+                if residual != 0 and any(path in known for _coef, path, _v in terms):
+                    return {}  # the values given so far break an equation: they are not one reading
+                continue
+            if len(free) > 1 or not can_give(free[0][1]):
+                continue
+            coef, path = free[0]
+            implied = -residual * coef  # coef is ±1
+            if implied < 0:
+                return {}
+            known[path] = implied
+            changed = True
+    return known
+
+
+def _read_exhausted(rows: dict[str, RowReadings], equations: Sequence[Equation],
+                    row_equations: Sequence[Equation], where: dict[str, tuple[str, int]], result: JointResult) -> None:
+    """Decide the exhausted rows whose printed characters admit the reading the column equations give them."""
+    known = _implied(rows, equations, where)
+    for key, rr in rows.items():
+        if not rr.exhausted or rr.uncertain:
+            continue
+        values = [known.get(p) for p in rr.place.paths]
+        if any(v is None for v in values):
+            continue
+        by_path = dict(zip(rr.place.paths, values))
+        own = [eq for eq in row_equations if eq.lhs[0] in by_path]
+        if any(by_path[eq.lhs[0]] != sum(by_path.get(p, 0) or 0 for p in eq.rhs) for eq in own):
+            continue  # it would break its own equation: a cut that keeps it may break a column instead
+        reading = fit(rr.place, [v for v in values if v is not None])
+        if reading is None:
+            continue
+        rows[key] = RowReadings(rr.place, [[o] for o in reading], [reading], cost=0,
+                                notes=[*rr.notes, "read from the column equations: the one cut that keeps them"])
+        result.notes.append(f"{key}: read from the column equations (too many ways to cut it alone)")
+
+
+def constrain(rows: dict[str, RowReadings], equations: Sequence[Equation], order: Sequence[str],
+              row_equations: Sequence[Equation] = ()) -> JointResult:
+    """Narrow ``rows`` (keyed as ``order`` lists them, in print order) by the cross-row ``equations``;
+    ``row_equations`` (each row's own) are what an exhausted row's reading must keep too."""
     result = JointResult(rows=dict(rows))
     where = _cell_index(rows)
+    _read_exhausted(result.rows, equations, row_equations, where, result)
+    rows = result.rows
     prepared = [p for eq in equations if (p := _prepare(eq, rows, where)) is not None]
     kept: list[_Eq] = []
     for p in prepared:

@@ -235,6 +235,130 @@ def read_row(place: RowPlace, equations: Sequence[Equation] = ()) -> RowReadings
     return result
 
 
+def near_readings(place: RowPlace, equations: Sequence[Equation] = (), slack: int = 1
+                  ) -> list[tuple[Reading, int]] | None:
+    """Every reading whose cost is at most ``slack`` above the row's best, with its cost (distinct values;
+    the cheapest way to print each), or None when the row is cut too many ways to weigh (``MAX_EDGES``) or
+    there are more than ``MAX_READINGS``. What a row could read if the agency slipped in its own sum."""
+    n = len(place.paths)
+    kinds = [column_kind(p) for p in place.paths]
+    roles = _roles(place.paths, equations)
+    end_pos: Pos = (len(place.slots), 0)
+    try:
+        layers, edges = _solve(place, kinds, roles, costed=True, budget=MAX_EDGES)
+    except _Overflow:
+        return None
+    finals = {st: c for st, c in layers[n].items() if st[0] == end_pos}
+    if not finals:
+        return []
+    bound = min(finals.values()) + slack
+    to_end: list[dict[State, int]] = [dict() for _ in range(n + 1)]
+    to_end[n] = {st: 0 for st in finals}
+    for j in range(n - 1, -1, -1):
+        for u, v, cost, _option in edges[j]:
+            rest = to_end[j + 1].get(v)
+            if rest is not None and cost + rest < to_end[j].get(u, 1 << 60):
+                to_end[j][u] = cost + rest
+    Key = tuple[tuple[object, str | None], ...]
+    frontier: dict[State, dict[Key, tuple[int, list[CellOption]]]] = {((0, 0), None): {(): (0, [])}}
+    for j in range(n):
+        nxt: dict[State, dict[Key, tuple[int, list[CellOption]]]] = {}
+        count = 0
+        for u, v, cost, option in edges[j]:
+            partials = frontier.get(u)
+            rest = to_end[j + 1].get(v)
+            if not partials or rest is None:
+                continue
+            bucket = nxt.setdefault(v, {})
+            for pk, (pc, taken) in partials.items():
+                c = pc + cost
+                if c + rest > bound:
+                    continue
+                nk = (*pk, _key(option))
+                if nk not in bucket or bucket[nk][0] > c:
+                    if nk not in bucket:
+                        count += 1
+                        if count > MAX_READINGS * 4:
+                            return None
+                    bucket[nk] = (c, [*taken, option])
+        frontier = nxt
+    out: dict[Key, tuple[Reading, int]] = {}
+    for st, partials in frontier.items():
+        if st[0] != end_pos:
+            continue
+        for pk, (c, taken) in partials.items():
+            if pk not in out or out[pk][1] > c:
+                out[pk] = (tuple(taken), c)
+    if len(out) > MAX_READINGS:
+        return None
+    return list(out.values())
+
+
+def deviations(place: RowPlace, targets: Sequence[int | None]) -> int | None:
+    """The fewest cells that must differ from ``targets`` (None: any value) in a cut of the printed row that
+    prints every cell, or None when the characters fit no such cut. A row given by the column equations
+    (（七）总计 from the rows above it) breaks that many of them at best."""
+    n = len(place.paths)
+    kinds = [column_kind(p) for p in place.paths]
+    frontier: dict[Pos, int] = {(0, 0): 0}
+    for j in range(n):
+        nxt: dict[Pos, int] = {}
+        for pos, cost in frontier.items():
+            for npos, option, _blank in _moves(place, pos, kinds[j]):
+                if option.hidden:
+                    continue
+                c = cost + (0 if targets[j] is None or fixed_value(option) == targets[j] else 1)
+                if c < nxt.get(npos, 1 << 60):
+                    nxt[npos] = c
+        frontier = nxt
+    return frontier.get((len(place.slots), 0))
+
+
+def cell_values(place: RowPlace) -> list[set[int]]:
+    """Per cell, every count some cut of the printed row (every cell printed) gives it: a cheap bound on
+    ``deviations`` (a target outside its cell's set is a deviation whatever the cut)."""
+    n = len(place.paths)
+    kinds = [column_kind(p) for p in place.paths]
+    layers: list[list[tuple[Pos, Pos, int | None]]] = []
+    frontier: set[Pos] = {(0, 0)}
+    for j in range(n):
+        here = [(pos, npos, fixed_value(o)) for pos in frontier for npos, o, _b in _moves(place, pos, kinds[j])
+                if not o.hidden]
+        layers.append(here)
+        frontier = {npos for _pos, npos, _v in here}
+    alive: set[Pos] = {(len(place.slots), 0)}
+    out: list[set[int]] = [set() for _ in range(n)]
+    for j in range(n - 1, -1, -1):
+        back: set[Pos] = set()
+        for pos, npos, v in layers[j]:
+            if npos in alive:
+                back.add(pos)
+                if v is not None:
+                    out[j].add(v)
+        alive = back
+    return out
+
+
+def fit(place: RowPlace, values: Sequence[int]) -> Reading | None:
+    """A cut of the printed row that gives each cell exactly ``values`` (a blank counts 0), printing every
+    cell (no hidden blank), or None: whether the row's characters admit a reading found elsewhere (the
+    column equations). Linear in the row: each cell's value fixes where it ends."""
+    n = len(place.paths)
+    if len(values) != n:
+        return None
+    kinds = [column_kind(p) for p in place.paths]
+    frontier: dict[Pos, list[CellOption]] = {(0, 0): []}
+    for j in range(n):
+        nxt: dict[Pos, list[CellOption]] = {}
+        for pos, taken in frontier.items():
+            for npos, option, _blank in _moves(place, pos, kinds[j]):
+                if not option.hidden and fixed_value(option) == values[j] and npos not in nxt:
+                    nxt[npos] = [*taken, option]
+        frontier = nxt
+    found = frontier.get((len(place.slots), 0))
+    return tuple(found) if found is not None else None
+
+
 def _key(option: CellOption) -> tuple[object, str | None]:
     return option.value, option.unit
 
@@ -298,4 +422,5 @@ def fixed_value(option: CellOption) -> int | None:
     return None
 
 
-__all__ = ["CellOption", "Reading", "RowReadings", "read_row", "fixed_value", "Unreadable"]
+__all__ = ["CellOption", "Reading", "RowReadings", "cell_values", "deviations", "fit", "fixed_value", "near_readings", "read_row",
+           "Unreadable"]

@@ -1,8 +1,9 @@
 """What the source admits at every cell's place: the checker's own reading of the text.
 
 ``admit`` finds each row's place (``extractor.reader.places``), reads every row in every way its printed
-characters allow (``rows``), narrows the rows of table 三 by its column equations (``joint``) and returns,
-per cell, the distinct values the admitted readings give it. Grounding compares any report with this,
+characters allow (``rows``), narrows the rows of table 三 by its column equations (``joint``), doubts a
+row whose own slip explains the column totals as well (``slips``) and returns, per cell, the distinct
+values the admitted readings give it. Grounding compares any report with this,
 whichever reader produced the report; the template reader outputs one of these readings.
 
 The result depends only on the normalized text and the template, so it is cached (shared by the engine
@@ -23,6 +24,7 @@ from extractor.reader.places import REVIEW_PATHS, RowPlace, TablePlaces, table2_
 from extractor.readings.grammar import Lost, SourceValue
 from extractor.readings.joint import constrain
 from extractor.readings.rows import CellOption, Reading, RowReadings, merge_places, read_row
+from extractor.readings.slips import doubt_slips
 from extractor.sections import DocumentLayout
 from extractor.template_spec import ACTIVE_ROWS, application_row_keys
 
@@ -124,7 +126,10 @@ def _compute(norm: NormalizedText, layout: DocumentLayout, template: str) -> Sou
     app_eqs = application_equations(app_keys)
     readings.rows.update(_read_rows(t2, []))
     rows3 = _read_rows(t3, app_eqs)
-    joint = constrain(rows3, [eq for eq in app_eqs if eq.scope == "table"], [f"applications.{k}" for k in app_keys])
+    joint = constrain(rows3, [eq for eq in app_eqs if eq.scope == "table"], [f"applications.{k}" for k in app_keys],
+                      row_equations=[eq for eq in app_eqs if eq.scope == "row"])
+    joint.notes += doubt_slips(joint.rows, [eq for eq in app_eqs if eq.scope == "table"],
+                               [eq for eq in app_eqs if eq.scope == "row"])
     readings.rows.update(joint.rows)
     readings.witness = joint.witness
     readings.unsatisfiable = joint.unsatisfiable
