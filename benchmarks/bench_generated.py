@@ -4,6 +4,7 @@ cells flagged while right (a reviewer's time), reports blamed wrongly or missed,
     python benchmarks/bench_generated.py                      # 500 reports × 8 text forms + HTML, template engine
     python benchmarks/bench_generated.py --reports 2000 --styles all
     python benchmarks/bench_generated.py --engine llm --reports 3 --styles glued,pipes   # the embedded model
+    python benchmarks/bench_generated.py --blank-zeros 0.3    # agencies that leave single zero cells blank
 
 The corpus is seeds 0…N-1 of ``evals.synth.generate``: the same reports on every machine.
 """
@@ -40,13 +41,17 @@ def main() -> int:
     parser.add_argument("--engine", default="template", choices=ENGINE_NAMES)
     parser.add_argument("--model", default=None, help="for --engine llm/hybrid, e.g. local:qwen2.5-coder-1.5b")
     parser.add_argument("--json", type=Path, default=None, help="write the figures as JSON here")
+    parser.add_argument("--blank-zeros", type=float, default=0.0,
+                        help="leave this share of each report's zero cells blank, one by one (e.g. 0.3)")
     args = parser.parse_args()
     styles = list(STYLES) if args.styles == "all" else args.styles.split(",")
     config = RunConfig(engine=args.engine, model=args.model) if args.model else RunConfig(engine=args.engine)
     t0 = time.perf_counter()
-    summary = run_corpus(range(args.first_seed, args.first_seed + args.reports), styles, args.engine, config)
+    summary = run_corpus(range(args.first_seed, args.first_seed + args.reports), styles, args.engine, config,
+                         blank_zeros=args.blank_zeros)
     wall = time.perf_counter() - t0
-    print(f"generated corpus: seeds {args.first_seed}…{args.first_seed + args.reports - 1}, engine {args.engine}, "
+    blanks = f", {args.blank_zeros:.0%} of zero cells blank" if args.blank_zeros else ""
+    print(f"generated corpus: seeds {args.first_seed}…{args.first_seed + args.reports - 1}{blanks}, engine {args.engine}, "
           f"{wall:.0f} s")
     print("| form | reports | cells | wrong | silent wrong | flagged but right | false blame | missed blame | failed | s/report |")
     print("|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|")

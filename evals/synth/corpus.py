@@ -122,11 +122,11 @@ class StyleSummary:
 
 
 def run_corpus(seeds: Iterable[int], styles: Iterable[str], engine: EngineName = "template",
-               config: RunConfig | None = None) -> dict[str, StyleSummary]:
+               config: RunConfig | None = None, blank_zeros: float = 0.0) -> dict[str, StyleSummary]:
     styles = list(styles)
     summary = {s: StyleSummary(s) for s in styles}
     for seed in seeds:
-        synth = generate(seed)
+        synth = generate(seed, blank_zeros=blank_zeros)
         for style in styles:
             summary[style].add(check(synth, style, engine, config))
     return summary

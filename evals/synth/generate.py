@@ -14,7 +14,7 @@ from dataclasses import dataclass
 from typing import Literal
 
 from evals.synth.documents import Prose
-from extractor.schema import Report, empty_report, get_cell, set_cell
+from extractor.schema import Report, empty_report, get_cell, iter_cells, set_cell
 from extractor.template_spec import ACTIVE_ROWS, REVIEW_COLUMNS, REVIEW_GROUPS
 
 # City-level bodies may make 规章; county and township bodies get none (template.md R-P1).
@@ -152,8 +152,10 @@ def _prose(report: Report, rng: random.Random) -> Prose:
 TEMPLATES: tuple[Literal["2019", "2021"], ...] = ("2019", "2021")
 
 
-def generate(seed: int, consistent: bool | None = None) -> Synthetic:
-    """The report of ``seed``; ``consistent`` None lets the seed decide (one in four breaks an equation)."""
+def generate(seed: int, consistent: bool | None = None, blank_zeros: float = 0.0) -> Synthetic:
+    """The report of ``seed``; ``consistent`` None lets the seed decide (one in four breaks an equation).
+    ``blank_zeros`` leaves that share of its zero cells blank, one by one (agencies that print nothing for
+    0: template.md, "Blank cells are common"); a blank counts as 0, so the equations are unchanged."""
     rng = random.Random(seed)
     template = rng.choice(TEMPLATES)
     single_other = template == "2019" or rng.random() < 0.1  # some 2021 reports print one （六） row (E16)
@@ -167,4 +169,13 @@ def generate(seed: int, consistent: bool | None = None) -> Synthetic:
     if consistent is None:
         consistent = rng.random() >= 0.25
     broken = None if consistent else _break(report, rng)
-    return Synthetic(seed, report, _prose(report, rng), consistent, broken)
+    synth = Synthetic(seed, report, _prose(report, rng), consistent, broken)
+    if blank_zeros:
+        _blank_zeros(synth, random.Random(seed * 7 + 1), blank_zeros)
+    return synth
+
+
+def _blank_zeros(synth: Synthetic, rng: random.Random, share: float) -> None:
+    for path, value in iter_cells(synth.report):
+        if path != synth.broken and not path.endswith("amount_unit") and value in (0, "0") and rng.random() < share:
+            set_cell(synth.report, path, None)

@@ -52,7 +52,8 @@ _PROSE_KEYS: dict[str, tuple[str, ...]] = {
 
 
 def _preference(reading: Reading, fields: list[str], prose: str) -> tuple[int, int, int]:
-    """Higher is preferred: prose figures and plausibility, then fewer hidden blanks, then balanced lengths."""
+    """Higher is preferred: fewer hidden blanks (an agency that prints its zeros is the likelier), then prose
+    figures and plausibility, then balanced lengths."""
     score = 0
     d = {f: o.value for f, o in zip(fields, reading)}
     for fk, v in d.items():
@@ -67,7 +68,7 @@ def _preference(reading: Reading, fields: list[str], prose: str) -> tuple[int, i
         score += 1  # most item counts do not change from one year to the next
     lengths = [len(str(o.value)) for o in reading if o.value is not None]
     balance = (max(lengths) - min(lengths)) if lengths else 0
-    return score, -sum(o.hidden for o in reading), -balance
+    return -sum(o.hidden for o in reading), score, -balance
 
 
 def choose(readings: SourceReadings, row: str, prose: str) -> list[CellOption] | None:

@@ -8,7 +8,7 @@ rows keep every reading (more undecided cells, never a wrongly proven one).
 
 A dynamic programme over the undecided rows, whose state is the vector of the equations' running
 residuals, finds the combinations without listing them; it gives up (keeps every reading) past
-``MAX_STATES`` states.
+``MAX_STATES`` states or ``MAX_STEPS`` steps (states × distinct readings).
 
 A row cut too many ways to weigh its own equation (``RowReadings.exhausted``: long glued runs of large
 counts, typically 一、本年新收 and （七）总计) is read from the others first: where every other operand of
@@ -24,9 +24,10 @@ from collections.abc import Sequence
 from dataclasses import dataclass, field
 
 from extractor.equations import Equation
-from extractor.readings.rows import CellOption, Reading, RowReadings, fit, fixed_value
+from extractor.readings.rows import CellOption, Reading, RowReadings, fit, fixed_value, settled
 
 MAX_STATES = 50_000
+MAX_STEPS = 400_000  # states × distinct readings tried: the DP's time, bounded as its memory is
 
 
 @dataclass
@@ -107,10 +108,7 @@ def _implied(rows: dict[str, RowReadings], equations: Sequence[Equation],
         hit = where.get(path)
         if hit is None:
             return None
-        rr = rows[hit[0]]
-        if rr.uncertain or not rr.decided:
-            return None
-        return fixed_value(rr.options[hit[1]][0])
+        return settled(rows[hit[0]], hit[1])
 
     def can_give(path: str) -> bool:
         hit = where.get(path)
@@ -182,10 +180,21 @@ def constrain(rows: dict[str, RowReadings], equations: Sequence[Equation], order
     start = tuple(p.constant for p in kept)
     layers: list[dict[tuple[int, ...], None]] = [{start: None}]
     edges: list[list[tuple[tuple[int, ...], int, tuple[int, ...]]]] = []
-    total = 0
+    # readings that add the same amounts to every equation are one step of the DP (a row's 0 among blanks
+    # stands in any of several cells): the steps are the distinct vectors, each with its readings
+    groups: list[list[list[int]]] = []
+    total = steps = 0
     for key in variables:
         readings = rows[key].readings or []
-        vectors = [tuple(_contribution(r, p.terms.get(key, [])) for p in kept) for r in readings]
+        by_vector: dict[tuple[int, ...], list[int]] = {}
+        for i, r in enumerate(readings):
+            by_vector.setdefault(tuple(_contribution(r, p.terms.get(key, [])) for p in kept), []).append(i)
+        vectors = list(by_vector)
+        groups.append(list(by_vector.values()))
+        steps += len(layers[-1]) * len(vectors)
+        if steps > MAX_STEPS:
+            result.notes.append("too many combinations of undecided rows to weigh the column equations")
+            return result
         nxt: dict[tuple[int, ...], None] = {}
         layer_edges: list[tuple[tuple[int, ...], int, tuple[int, ...]]] = []
         for u in layers[-1]:
@@ -206,15 +215,15 @@ def constrain(rows: dict[str, RowReadings], equations: Sequence[Equation], order
     good: set[tuple[int, ...]] = {zero}
     surviving: dict[str, set[int]] = {}
     witness_edges: list[dict[tuple[int, ...], tuple[int, tuple[int, ...]]]] = []
-    for key, layer_edges in zip(reversed(variables), reversed(edges)):
+    for key, layer_edges, group in zip(reversed(variables), reversed(edges), reversed(groups)):
         prev_good: set[tuple[int, ...]] = set()
         keep: set[int] = set()
         step: dict[tuple[int, ...], tuple[int, tuple[int, ...]]] = {}
         for u, idx, v in layer_edges:
             if v in good:
                 prev_good.add(u)
-                keep.add(idx)
-                step.setdefault(u, (idx, v))
+                keep.update(group[idx])
+                step.setdefault(u, (group[idx][0], v))
         surviving[key] = keep
         witness_edges.append(step)
         good = prev_good

@@ -147,7 +147,8 @@ def _moves(place: RowPlace, pos: Pos, kind: ColumnKind) -> Iterator[tuple[Pos, C
 
 
 def _solve(place: RowPlace, kinds: Sequence[ColumnKind], roles: Sequence[_Role | None], costed: bool,
-           budget: int | None) -> tuple[list[dict[State, int]], list[list[_Edge]]]:
+           budget: int | None, broken_weight: int = _BROKEN, blank_weight: int = _BLANK
+           ) -> tuple[list[dict[State, int]], list[list[_Edge]]]:
     """Forward pass: the cheapest cost of each state, layer by layer (one layer per cell), and every edge."""
     n = len(place.paths)
     start: State = ((0, 0), None)
@@ -164,7 +165,8 @@ def _solve(place: RowPlace, kinds: Sequence[ColumnKind], roles: Sequence[_Role |
             key = (pos, kinds[j])
             here = moves.get(key)
             if here is None:
-                here = moves[key] = [(p, o, b, _contribution(o.value)) for p, o, b in _moves(place, pos, kinds[j])]
+                here = moves[key] = [(p, o, blank_weight if b else 0, _contribution(o.value))
+                                     for p, o, b in _moves(place, pos, kinds[j])]
             count += len(here)
             if budget is not None and count > budget:
                 raise _Overflow
@@ -177,7 +179,7 @@ def _solve(place: RowPlace, kinds: Sequence[ColumnKind], roles: Sequence[_Role |
                     nacc, cost = acc, blank
                 elif role.target:
                     broken = acc is not None and acc != _POISON and c != _POISON and acc != c
-                    nacc, cost = None, blank + (_BROKEN if broken else 0)
+                    nacc, cost = None, blank + (broken_weight if broken else 0)
                 else:
                     base = 0 if role.first else acc
                     nacc = base + c if isinstance(base, int) and isinstance(c, int) else _POISON
@@ -191,27 +193,14 @@ def _solve(place: RowPlace, kinds: Sequence[ColumnKind], roles: Sequence[_Role |
     return layers, edges
 
 
-def read_row(place: RowPlace, equations: Sequence[Equation] = ()) -> RowReadings:
-    """The readings a printed row admits (see the module docstring)."""
-    n = len(place.paths)
-    kinds = [column_kind(p) for p in place.paths]
-    roles = _roles(place.paths, equations)
-    end_pos: Pos = (len(place.slots), 0)
-    exhausted = False
-    try:
-        layers, edges = _solve(place, kinds, roles, costed=True, budget=MAX_EDGES)
-    except _Overflow:
-        exhausted = True
-        layers, edges = _solve(place, kinds, roles, costed=False, budget=None)
+def _optimal(layers: list[dict[State, int]], edges: list[list[_Edge]], n: int, end_pos: Pos
+             ) -> tuple[int, list[list[_Edge]]] | None:
+    """The best cost at the row's end and, per layer, the edges some cheapest reading takes (None: no
+    reading reaches the end)."""
     finals = {s: c for s, c in layers[n].items() if s[0] == end_pos}
-    result = RowReadings(place, [[] for _ in range(n)], [], exhausted=exhausted)
-    if exhausted:
-        result.notes.append("too many ways to cut this row to weigh its equations; every cut is kept")
     if not finals:
-        result.readings = []
-        return result
+        return None
     best = min(finals.values())
-    result.cost = best
     # backward pass: cheapest cost from each state to the end
     to_end: list[dict[State, int]] = [dict() for _ in range(n + 1)]
     to_end[n] = {s: 0 for s in finals}
@@ -226,12 +215,62 @@ def read_row(place: RowPlace, equations: Sequence[Equation] = ()) -> RowReadings
     for j in range(n):
         keep = [e for e in edges[j] if e[1] in to_end[j + 1] and layers[j][e[0]] + e[2] + to_end[j + 1][e[1]] == best]
         optimal.append(keep)
-    for j in range(n):
+    return best, optimal
+
+
+def _options(optimal: list[list[_Edge]]) -> list[list[CellOption]]:
+    out: list[list[CellOption]] = []
+    for layer in optimal:
         seen: dict[tuple[object, str | None], CellOption] = {}
-        for e in optimal[j]:
+        for e in layer:
             seen.setdefault(_key(e[3]), e[3])
-        result.options[j] = list(seen.values())
+        out.append(list(seen.values()))
+    return out
+
+
+def read_row(place: RowPlace, equations: Sequence[Equation] = ()) -> RowReadings:
+    """The readings a printed row admits (see the module docstring)."""
+    n = len(place.paths)
+    kinds = [column_kind(p) for p in place.paths]
+    roles = _roles(place.paths, equations)
+    end_pos: Pos = (len(place.slots), 0)
+    exhausted = False
+    # A blank that leaves no trace is an assumption only where an equation can weigh it; in a row without
+    # one (table 二), fewer blanks is a preference, so every count of them is admitted.
+    blank_weight = 0 if place.missing == "blank" and all(r is None for r in roles) else _BLANK
+    try:
+        layers, edges = _solve(place, kinds, roles, costed=True, budget=MAX_EDGES, blank_weight=blank_weight)
+    except _Overflow:
+        exhausted = True
+        layers, edges = _solve(place, kinds, roles, costed=False, budget=None)
+    result = RowReadings(place, [[] for _ in range(n)], [], exhausted=exhausted)
+    if exhausted:
+        result.notes.append("too many ways to cut this row to weigh its equations; every cut is kept")
+    found = _optimal(layers, edges, n, end_pos)
+    if found is None:
+        result.readings = []
+        return result
+    result.cost, optimal = found
+    result.options = _options(optimal)
     result.readings = _enumerate(optimal, n)
+    if result.cost > 0 and not exhausted and place.missing == "blank" and any(r is not None for r in roles):
+        # Where a blank cell leaves no trace, how many there are is not known: the readings that break the
+        # fewest equations (with the fewest blanks among them) are admitted beside the cheapest, which may
+        # break one with fewer blanks — that the agency slipped is then not what the text says.
+        try:
+            layers2, edges2 = _solve(place, kinds, roles, costed=True, budget=MAX_EDGES, broken_weight=n + 1)
+            kept = _optimal(layers2, edges2, n, end_pos)
+        except _Overflow:
+            kept = None
+        if kept is not None:
+            merged = [[*mine, *other] for mine, other in zip(optimal, kept[1])]
+            result.options = _options(merged)
+            more = _enumerate(kept[1], n)
+            if result.readings is None or more is None:
+                result.readings = None
+            else:
+                distinct = {tuple(_key(o) for o in r): r for r in [*result.readings, *more]}
+                result.readings = list(distinct.values()) if len(distinct) <= MAX_READINGS else None
     return result
 
 
@@ -412,6 +451,15 @@ def merge_places(primary: RowReadings, others: Sequence[RowReadings]) -> RowRead
                               "only what every one of them gives is certain"])
 
 
+def settled(rr: RowReadings, idx: int) -> int | None:
+    """The count every admitted reading gives cell ``idx`` (a blank counts 0: where a row's one 0 stands
+    among blanks does not matter to a sum), or None where they differ or one cannot count."""
+    if rr.uncertain or rr.empty or idx >= len(rr.options):
+        return None
+    values = {fixed_value(o) for o in rr.options[idx]}
+    return next(iter(values)) if len(values) == 1 and None not in values else None
+
+
 def fixed_value(option: CellOption) -> int | None:
     """A reading's cell as a number for the table's equations: blank counts 0; None where it cannot count."""
     v = option.value
@@ -422,5 +470,5 @@ def fixed_value(option: CellOption) -> int | None:
     return None
 
 
-__all__ = ["CellOption", "Reading", "RowReadings", "cell_values", "deviations", "fit", "fixed_value", "near_readings", "read_row",
-           "Unreadable"]
+__all__ = ["CellOption", "Reading", "RowReadings", "cell_values", "deviations", "fit", "fixed_value", "near_readings",
+           "read_row", "settled", "Unreadable"]

@@ -21,7 +21,7 @@ from __future__ import annotations
 from collections.abc import Sequence
 
 from extractor.equations import Equation
-from extractor.readings.rows import CellOption, Reading, RowReadings, cell_values, deviations, fixed_value, near_readings
+from extractor.readings.rows import CellOption, Reading, RowReadings, cell_values, deviations, fixed_value, near_readings, settled
 
 
 def _groups(equations: Sequence[Equation], where: dict[str, tuple[str, int]]) -> dict[str, dict[str, int]]:
@@ -43,10 +43,7 @@ def _sums(rows: dict[str, RowReadings], parts: dict[str, int], where: dict[str, 
     sums: list[int | None] = [None] * width
     for path, idx in parts.items():
         key, i = where[path]
-        rr = rows[key]
-        if rr.uncertain or not rr.decided:
-            return None
-        v = fixed_value(rr.options[i][0])
+        v = settled(rows[key], i)
         if v is None:
             return None
         sums[idx] = (sums[idx] or 0) + v
