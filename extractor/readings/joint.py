@@ -24,7 +24,7 @@ from collections.abc import Sequence
 from dataclasses import dataclass, field
 
 from extractor.equations import Equation
-from extractor.readings.rows import CellOption, Reading, RowReadings, fit, fixed_value, settled
+from extractor.readings.rows import Reading, RowReadings, fit, fixed_value, settled, with_readings
 
 MAX_STATES = 50_000
 MAX_STEPS = 400_000  # states × distinct readings tried: the DP's time, bounded as its memory is
@@ -235,16 +235,5 @@ def constrain(rows: dict[str, RowReadings], equations: Sequence[Equation], order
     for key in variables:
         rr = rows[key]
         readings = [r for i, r in enumerate(rr.readings or []) if i in surviving[key]]
-        result.rows[key] = _narrowed(rr, readings)
+        result.rows[key] = with_readings(rr, readings, "narrowed by the column equations")
     return result
-
-
-def _narrowed(rr: RowReadings, readings: list[Reading]) -> RowReadings:
-    options: list[list[CellOption]] = []
-    for j in range(len(rr.place.paths)):
-        seen: dict[tuple[object, str | None], CellOption] = {}
-        for r in readings:
-            seen.setdefault((r[j].value, r[j].unit), r[j])
-        options.append(list(seen.values()))
-    return RowReadings(rr.place, options, readings, cost=rr.cost, exhausted=rr.exhausted,
-                       notes=[*rr.notes, "narrowed by the column equations"])

@@ -10,6 +10,12 @@ printed nothing there. A reading that invents blanks and merges digits to make t
 explains the text no better than one that fills every cell and finds the agency's slip; where the counts
 tie, both are admitted and the cells they disagree on stay undecided.
 
+How many blanks a row has is not printed where a blank leaves no trace (``missing == "blank"``: agencies
+that print nothing for 0, in glued crawls, layout text, one cell per line), so fewer blanks is never
+proof on its own: a row without equations (table 二) admits every count of blanks, and a row with
+equations also admits the readings that break the fewest equations (fewest blanks among them) beside its
+cheapest. A lost cell (``"lost"``: a converter cut a structured row short) still costs one.
+
 The DP runs over states (position in the row, cell index, running sum of the current equation), so its
 cost grows with the row's length and the size of its numbers, never with the number of ways to cut it
 (a row of 80 glued digits splits ~10^9 ways). A row whose DP would exceed ``MAX_EDGES`` is read
@@ -193,15 +199,8 @@ def _solve(place: RowPlace, kinds: Sequence[ColumnKind], roles: Sequence[_Role |
     return layers, edges
 
 
-def _optimal(layers: list[dict[State, int]], edges: list[list[_Edge]], n: int, end_pos: Pos
-             ) -> tuple[int, list[list[_Edge]]] | None:
-    """The best cost at the row's end and, per layer, the edges some cheapest reading takes (None: no
-    reading reaches the end)."""
-    finals = {s: c for s, c in layers[n].items() if s[0] == end_pos}
-    if not finals:
-        return None
-    best = min(finals.values())
-    # backward pass: cheapest cost from each state to the end
+def _to_end(edges: list[list[_Edge]], finals: dict[State, int], n: int) -> list[dict[State, int]]:
+    """Backward pass: the cheapest cost from each state to the end of the row."""
     to_end: list[dict[State, int]] = [dict() for _ in range(n + 1)]
     to_end[n] = {s: 0 for s in finals}
     for j in range(n - 1, -1, -1):
@@ -211,6 +210,18 @@ def _optimal(layers: list[dict[State, int]], edges: list[list[_Edge]], n: int, e
             rest = after.get(v)
             if rest is not None and cost + rest < here.get(u, 1 << 60):
                 here[u] = cost + rest
+    return to_end
+
+
+def _optimal(layers: list[dict[State, int]], edges: list[list[_Edge]], n: int, end_pos: Pos
+             ) -> tuple[int, list[list[_Edge]]] | None:
+    """The best cost at the row's end and, per layer, the edges some cheapest reading takes (None: no
+    reading reaches the end)."""
+    finals = {s: c for s, c in layers[n].items() if s[0] == end_pos}
+    if not finals:
+        return None
+    best = min(finals.values())
+    to_end = _to_end(edges, finals, n)
     optimal: list[list[_Edge]] = []
     for j in range(n):
         keep = [e for e in edges[j] if e[1] in to_end[j + 1] and layers[j][e[0]] + e[2] + to_end[j + 1][e[1]] == best]
@@ -291,13 +302,7 @@ def near_readings(place: RowPlace, equations: Sequence[Equation] = (), slack: in
     if not finals:
         return []
     bound = min(finals.values()) + slack
-    to_end: list[dict[State, int]] = [dict() for _ in range(n + 1)]
-    to_end[n] = {st: 0 for st in finals}
-    for j in range(n - 1, -1, -1):
-        for u, v, cost, _option in edges[j]:
-            rest = to_end[j + 1].get(v)
-            if rest is not None and cost + rest < to_end[j].get(u, 1 << 60):
-                to_end[j][u] = cost + rest
+    to_end = _to_end(edges, finals, n)
     Key = tuple[tuple[object, str | None], ...]
     frontier: dict[State, dict[Key, tuple[int, list[CellOption]]]] = {((0, 0), None): {(): (0, [])}}
     for j in range(n):
@@ -436,6 +441,18 @@ def _enumerate(optimal: list[list[_Edge]], n: int) -> list[Reading] | None:
     return list(out.values())
 
 
+def with_readings(rr: RowReadings, readings: list[Reading], note: str) -> RowReadings:
+    """The row admitting exactly ``readings`` (narrowed by the column equations, or widened by a slip they
+    make likely), each cell's options the distinct values they give it."""
+    options: list[list[CellOption]] = []
+    for j in range(len(rr.place.paths)):
+        seen: dict[tuple[object, str | None], CellOption] = {}
+        for r in readings:
+            seen.setdefault(_key(r[j]), r[j])
+        options.append(list(seen.values()))
+    return RowReadings(rr.place, options, readings, cost=rr.cost, exhausted=rr.exhausted, notes=[*rr.notes, note])
+
+
 def merge_places(primary: RowReadings, others: Sequence[RowReadings]) -> RowReadings:
     """A row that may stand at several places admits what any of them admits."""
     options: list[list[CellOption]] = []
@@ -471,4 +488,4 @@ def fixed_value(option: CellOption) -> int | None:
 
 
 __all__ = ["CellOption", "Reading", "RowReadings", "cell_values", "deviations", "fit", "fixed_value", "near_readings",
-           "read_row", "settled", "Unreadable"]
+           "read_row", "settled", "with_readings", "Unreadable"]

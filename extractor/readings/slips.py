@@ -21,7 +21,16 @@ from __future__ import annotations
 from collections.abc import Sequence
 
 from extractor.equations import Equation
-from extractor.readings.rows import CellOption, Reading, RowReadings, cell_values, deviations, fixed_value, near_readings, settled
+from extractor.readings.rows import (
+    Reading,
+    RowReadings,
+    cell_values,
+    deviations,
+    fixed_value,
+    near_readings,
+    settled,
+    with_readings,
+)
 
 
 def _groups(equations: Sequence[Equation], where: dict[str, tuple[str, int]]) -> dict[str, dict[str, int]]:
@@ -48,18 +57,6 @@ def _sums(rows: dict[str, RowReadings], parts: dict[str, int], where: dict[str, 
             return None
         sums[idx] = (sums[idx] or 0) + v
     return sums
-
-
-def _widened(rr: RowReadings, others: list[Reading], note: str) -> RowReadings:
-    readings = [*(rr.readings or []), *others]
-    options: list[list[CellOption]] = []
-    for j in range(len(rr.place.paths)):
-        seen: dict[tuple[object, str | None], CellOption] = {}
-        for r in readings:
-            seen.setdefault((r[j].value, r[j].unit), r[j])
-        options.append(list(seen.values()))
-    return RowReadings(rr.place, options, readings, cost=rr.cost,
-                       exhausted=rr.exhausted, notes=[*rr.notes, note])
 
 
 def doubt_slips(rows: dict[str, RowReadings], equations: Sequence[Equation],
@@ -118,8 +115,9 @@ def doubt_slips(rows: dict[str, RowReadings], equations: Sequence[Equation],
                     if as_good(moved):
                         better.append(reading)
             if better:
-                rows[key] = _widened(rr, better, "the column totals do not hold with this row's reading, and a slip in "
-                                                 "its own 总计 explains them as well: the cut is not decided")
+                rows[key] = with_readings(rr, [*(rr.readings or []), *better],
+                                          "the column totals do not hold with this row's reading, and a slip in "
+                                          "its own 总计 explains them as well: the cut is not decided")
                 notes.append(f"{key}: a slip in its own sum explains the column totals as well as its reading")
     return notes
 
