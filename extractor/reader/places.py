@@ -334,9 +334,29 @@ def _place(row: str, paths: tuple[str, ...], group: Group, text: str, columns: l
     return place
 
 
-def _empty_place(row: str, paths: tuple[str, ...], at: int) -> RowPlace:
-    """A printed label with no number after it: the row prints nothing (d014, d022's merged cells)."""
+def _empty_place(row: str, paths: tuple[str, ...], at: int, text: str = "") -> RowPlace:
+    """A printed label with no number after it: the row prints nothing (d014, d022's merged cells). Where
+    its line prints empty cells between pipes or tabs, but fewer than the row has, a converter lost the
+    others (floated away, 「| 政府集中采购 |  |」 under two columns): they are unknown, not blank."""
+    printed = _empty_cells_on_line(text, at, len(paths))
+    if printed:
+        return RowPlace(row, paths, [Slot("cell", "", (), at, at) for _ in range(printed)], "lost", at, at)
     return RowPlace(row, paths, [], "blank", at, at)
+
+
+def _empty_cells_on_line(text: str, at: int, n: int) -> int:
+    """How many empty cells the rest of the line after ``at`` prints between pipes or tabs, where that is
+    more than none and fewer than ``n`` and the line prints nothing else; 0 otherwise."""
+    end = text.find("\n", at)
+    rest = text[at: end if end >= 0 else len(text)]
+    sep = "|" if "|" in rest else "\t" if "\t" in rest else None
+    if sep is None or rest.replace(sep, "").strip():
+        return 0
+    fields = rest.split(sep)[1:]  # what stands before the first separator is the label's end
+    opened = text[text.rfind("\n", 0, at) + 1: at].lstrip().startswith(sep)
+    if opened and fields and not fields[-1].strip():
+        fields = fields[:-1]  # a row opened by a pipe (markdown) is closed by one, which opens no cell
+    return len(fields) if 0 < len(fields) < n else 0
 
 
 # ---------------------------------------------------------------- certainty of places
@@ -520,7 +540,7 @@ def table3_places(text: str, span: tuple[int, int], single_other: bool | None = 
         place: RowPlace | None
         if gi is None:
             anchor = next((a for a in anchors if a.row == row_idx), None)
-            place = None if anchor is None else _empty_place(f"applications.{key}", paths, anchor.end)
+            place = None if anchor is None else _empty_place(f"applications.{key}", paths, anchor.end, masked)
         else:
             place = _place(f"applications.{key}", paths, groups[gi], masked, columns)
         if row_idx in uncertain:
@@ -567,7 +587,7 @@ def table2_places(text: str, span: tuple[int, int], template: str) -> TablePlace
             place = _place(f"active_disclosure.{key}", paths, groups[gi], masked)
         else:
             anchor = next((a for a in anchors if a.row == row_idx), None)
-            place = None if anchor is None else _empty_place(f"active_disclosure.{key}", paths, anchor.end)
+            place = None if anchor is None else _empty_place(f"active_disclosure.{key}", paths, anchor.end, masked)
         if row_idx in uncertain:
             place = _with_alternatives(place, uncertain[row_idx], groups, masked, f"active_disclosure.{key}", paths, None)
         if row_idx in continued and gi is not None:
