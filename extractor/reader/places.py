@@ -20,7 +20,7 @@ from typing import Literal
 
 from extractor.reader.align import align
 from extractor.reader.labels import TABLE2_LABELS, TABLE3_LABELS, Anchor, find_anchors
-from extractor.reader.tokens import LABEL_MASK, Group, Token, line_context, line_groups
+from extractor.reader.tokens import LABEL_MASK, Group, Token, line_cells, line_context, line_groups
 from extractor.template_spec import ACTIVE_ROWS, REVIEW_COLUMNS, REVIEW_GROUPS, application_row_keys
 
 SlotKind = Literal["cell", "run"]
@@ -347,16 +347,14 @@ def _empty_place(row: str, paths: tuple[str, ...], at: int, text: str = "") -> R
 def _empty_cells_on_line(text: str, at: int, n: int) -> int:
     """How many empty cells the rest of the line after ``at`` prints between pipes or tabs, where that is
     more than none and fewer than ``n`` and the line prints nothing else; 0 otherwise."""
+    start = text.rfind("\n", 0, at) + 1
     end = text.find("\n", at)
-    rest = text[at: end if end >= 0 else len(text)]
-    sep = "|" if "|" in rest else "\t" if "\t" in rest else None
-    if sep is None or rest.replace(sep, "").strip():
-        return 0
-    fields = rest.split(sep)[1:]  # what stands before the first separator is the label's end
-    opened = text[text.rfind("\n", 0, at) + 1: at].lstrip().startswith(sep)
-    if opened and fields and not fields[-1].strip():
-        fields = fields[:-1]  # a row opened by a pipe (markdown) is closed by one, which opens no cell
-    return len(fields) if 0 < len(fields) < n else 0
+    end = end if end >= 0 else len(text)
+    rest = text[at:end]
+    if ("|" not in rest and "\t" not in rest) or rest.replace("|", "").strip():
+        return 0  # no separator, or something printed after the label
+    after = [(s, e) for s, e in line_cells(text, start, end) if s >= at]  # the label's own cell starts before
+    return len(after) if 0 < len(after) < n else 0
 
 
 # ---------------------------------------------------------------- certainty of places

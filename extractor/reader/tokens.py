@@ -102,7 +102,8 @@ def _groups_in_line(text: str, start: int, end: int, line_no: int) -> list[Group
     return _free_line(text, start, end, line_no)
 
 
-def _structured_line(text: str, start: int, end: int, line_no: int) -> list[Group]:
+def line_cells(text: str, start: int, end: int) -> list[tuple[int, int]]:
+    """The cells (spans) a structured line prints between ``start`` and ``end``, split at pipes and tabs."""
     cells: list[tuple[int, int]] = []
     cell_start = start
     for i in range(start, end + 1):
@@ -115,6 +116,11 @@ def _structured_line(text: str, start: int, end: int, line_no: int) -> list[Grou
             cells = cells[1:]
         if line.rstrip().endswith("|") and cells and not text[cells[-1][0] : cells[-1][1]].strip():
             cells = cells[:-1]  # 「| 规章 | 22 | 235 |」 prints two cells, not two and a blank
+    return cells
+
+
+def _structured_line(text: str, start: int, end: int, line_no: int) -> list[Group]:
+    cells = line_cells(text, start, end)
     label_idx = -1
     for idx, (s, e) in enumerate(cells):
         content = text[s:e]

@@ -24,7 +24,16 @@ from collections.abc import Sequence
 from dataclasses import dataclass, field
 
 from extractor.equations import Equation
-from extractor.readings.rows import Reading, RowReadings, fit, fixed_value, settled, with_readings
+from extractor.readings.rows import (
+    Reading,
+    RowReadings,
+    cell_index,
+    fit,
+    fixed_value,
+    own_equations,
+    settled,
+    with_readings,
+)
 
 MAX_STATES = 50_000
 MAX_STEPS = 400_000  # states × distinct readings tried: the DP's time, bounded as its memory is
@@ -36,14 +45,6 @@ class JointResult:
     witness: dict[str, Reading] = field(default_factory=dict)  # one combination that satisfies every equation kept
     unsatisfiable: list[Equation] = field(default_factory=list)  # broken by every combination
     notes: list[str] = field(default_factory=list)
-
-
-def _cell_index(rows: dict[str, RowReadings]) -> dict[str, tuple[str, int]]:
-    out: dict[str, tuple[str, int]] = {}
-    for key, rr in rows.items():
-        for i, path in enumerate(rr.place.paths):
-            out[path] = (key, i)
-    return out
 
 
 @dataclass
@@ -147,7 +148,7 @@ def _read_exhausted(rows: dict[str, RowReadings], equations: Sequence[Equation],
         if any(v is None for v in values):
             continue
         by_path = dict(zip(rr.place.paths, values))
-        own = [eq for eq in row_equations if eq.lhs[0] in by_path]
+        own = own_equations(rr.place.paths, row_equations)
         if any(by_path[eq.lhs[0]] != sum(by_path.get(p, 0) or 0 for p in eq.rhs) for eq in own):
             continue  # it would break its own equation: a cut that keeps it may break a column instead
         reading = fit(rr.place, [v for v in values if v is not None])
@@ -163,7 +164,7 @@ def constrain(rows: dict[str, RowReadings], equations: Sequence[Equation], order
     """Narrow ``rows`` (keyed as ``order`` lists them, in print order) by the cross-row ``equations``;
     ``row_equations`` (each row's own) are what an exhausted row's reading must keep too."""
     result = JointResult(rows=dict(rows))
-    where = _cell_index(rows)
+    where = cell_index(rows)
     _read_exhausted(result.rows, equations, row_equations, where, result)
     rows = result.rows
     prepared = [p for eq in equations if (p := _prepare(eq, rows, where)) is not None]

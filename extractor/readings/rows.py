@@ -338,24 +338,32 @@ def near_readings(place: RowPlace, equations: Sequence[Equation] = (), slack: in
     return list(out.values())
 
 
-def deviations(place: RowPlace, targets: Sequence[int | None]) -> int | None:
-    """The fewest cells that must differ from ``targets`` (None: any value) in a cut of the printed row that
-    prints every cell, or None when the characters fit no such cut. A row given by the column equations
-    (（七）总计 from the rows above it) breaks that many of them at best."""
+def _closest(place: RowPlace, targets: Sequence[int | None]) -> tuple[int, Reading] | None:
+    """A cut of the printed row that prints every cell and gives the fewest cells a value other than
+    ``targets`` (None: any value; a blank counts 0), with that count; None when the characters fit no cut."""
     n = len(place.paths)
     kinds = [column_kind(p) for p in place.paths]
-    frontier: dict[Pos, int] = {(0, 0): 0}
+    frontier: dict[Pos, tuple[int, list[CellOption]]] = {(0, 0): (0, [])}
     for j in range(n):
-        nxt: dict[Pos, int] = {}
-        for pos, cost in frontier.items():
+        nxt: dict[Pos, tuple[int, list[CellOption]]] = {}
+        for pos, (cost, taken) in frontier.items():
             for npos, option, _blank in _moves(place, pos, kinds[j]):
                 if option.hidden:
                     continue
                 c = cost + (0 if targets[j] is None or fixed_value(option) == targets[j] else 1)
-                if c < nxt.get(npos, 1 << 60):
-                    nxt[npos] = c
+                if npos not in nxt or c < nxt[npos][0]:
+                    nxt[npos] = (c, [*taken, option])
         frontier = nxt
-    return frontier.get((len(place.slots), 0))
+    found = frontier.get((len(place.slots), 0))
+    return None if found is None else (found[0], tuple(found[1]))
+
+
+def deviations(place: RowPlace, targets: Sequence[int | None]) -> int | None:
+    """The fewest cells that must differ from ``targets`` (None: any value) in a cut of the printed row that
+    prints every cell, or None when the characters fit no such cut. A row given by the column equations
+    (（七）总计 from the rows above it) breaks that many of them at best."""
+    found = _closest(place, targets)
+    return None if found is None else found[0]
 
 
 def cell_values(place: RowPlace) -> list[set[int]]:
@@ -386,21 +394,11 @@ def cell_values(place: RowPlace) -> list[set[int]]:
 def fit(place: RowPlace, values: Sequence[int]) -> Reading | None:
     """A cut of the printed row that gives each cell exactly ``values`` (a blank counts 0), printing every
     cell (no hidden blank), or None: whether the row's characters admit a reading found elsewhere (the
-    column equations). Linear in the row: each cell's value fixes where it ends."""
-    n = len(place.paths)
-    if len(values) != n:
+    column equations)."""
+    if len(values) != len(place.paths):
         return None
-    kinds = [column_kind(p) for p in place.paths]
-    frontier: dict[Pos, list[CellOption]] = {(0, 0): []}
-    for j in range(n):
-        nxt: dict[Pos, list[CellOption]] = {}
-        for pos, taken in frontier.items():
-            for npos, option, _blank in _moves(place, pos, kinds[j]):
-                if not option.hidden and fixed_value(option) == values[j] and npos not in nxt:
-                    nxt[npos] = [*taken, option]
-        frontier = nxt
-    found = frontier.get((len(place.slots), 0))
-    return tuple(found) if found is not None else None
+    found = _closest(place, values)
+    return found[1] if found is not None and found[0] == 0 else None
 
 
 def _key(option: CellOption) -> tuple[object, str | None]:
@@ -439,6 +437,16 @@ def _enumerate(optimal: list[list[_Edge]], n: int) -> list[Reading] | None:
     if len(out) > MAX_READINGS:
         return None
     return list(out.values())
+
+
+def cell_index(rows: dict[str, RowReadings]) -> dict[str, tuple[str, int]]:
+    """Each cell's path -> (its row's key, its index in the row)."""
+    return {path: (key, i) for key, rr in rows.items() for i, path in enumerate(rr.place.paths)}
+
+
+def own_equations(paths: Sequence[str], equations: Sequence[Equation]) -> list[Equation]:
+    """The equations of one row among ``equations``: row-scoped, over its cells only."""
+    return [eq for eq in equations if eq.scope == "row" and set(eq.cells) <= set(paths)]
 
 
 def with_readings(rr: RowReadings, readings: list[Reading], note: str) -> RowReadings:
@@ -487,5 +495,5 @@ def fixed_value(option: CellOption) -> int | None:
     return None
 
 
-__all__ = ["CellOption", "Reading", "RowReadings", "cell_values", "deviations", "fit", "fixed_value", "near_readings",
-           "read_row", "settled", "with_readings", "Unreadable"]
+__all__ = ["CellOption", "Reading", "RowReadings", "cell_index", "cell_values", "deviations", "fit", "fixed_value",
+           "near_readings", "own_equations", "read_row", "settled", "with_readings", "Unreadable"]

@@ -24,10 +24,12 @@ from extractor.equations import Equation
 from extractor.readings.rows import (
     Reading,
     RowReadings,
+    cell_index,
     cell_values,
     deviations,
     fixed_value,
     near_readings,
+    own_equations,
     settled,
     with_readings,
 )
@@ -63,7 +65,7 @@ def doubt_slips(rows: dict[str, RowReadings], equations: Sequence[Equation],
                 row_equations: Sequence[Equation]) -> list[str]:
     """Widen ``rows`` (in place) where a slip in a part row's own sum explains the column totals as well as
     its decided reading does; returns a note per row widened."""
-    where = {path: (key, i) for key, rr in rows.items() for i, path in enumerate(rr.place.paths)}
+    where = cell_index(rows)
     notes: list[str] = []
     for target_key, parts in _groups(equations, where).items():
         target = rows[target_key]
@@ -93,8 +95,7 @@ def doubt_slips(rows: dict[str, RowReadings], equations: Sequence[Equation],
             rr = rows[key]
             if not rr.decided or not rr.readings or not any(o.run for o in rr.readings[0]):
                 continue  # a row printed cell by cell is not a cut of glued digits
-            mine = [eq for eq in row_equations if set(eq.cells) <= set(rr.place.paths)]
-            near = near_readings(rr.place, mine, slack=1)
+            near = near_readings(rr.place, own_equations(rr.place.paths, row_equations), slack=1)
             if not near:
                 continue
             current = rr.readings[0]

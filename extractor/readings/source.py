@@ -3,8 +3,8 @@
 ``admit`` finds each row's place (``extractor.reader.places``), reads every row in every way its printed
 characters allow (``rows``), narrows the rows of table 三 by its column equations (``joint``), doubts a
 row whose own slip explains the column totals as well (``slips``) and returns, per cell, the distinct
-values the admitted readings give it. Grounding compares any report with this,
-whichever reader produced the report; the template reader outputs one of these readings.
+values the admitted readings give it. Grounding compares any report with this, whichever reader
+produced the report; the template reader outputs one of these readings.
 
 The result depends only on the normalized text and the template, so it is cached (shared by the engine
 and grounding, and by batch threads: the cache is locked).
@@ -23,7 +23,7 @@ from extractor.normalize import NormalizedText
 from extractor.reader.places import REVIEW_PATHS, RowPlace, TablePlaces, table2_places, table3_places, table4_places
 from extractor.readings.grammar import Lost, SourceValue
 from extractor.readings.joint import constrain
-from extractor.readings.rows import CellOption, Reading, RowReadings, merge_places, read_row
+from extractor.readings.rows import CellOption, Reading, RowReadings, merge_places, own_equations, read_row
 from extractor.readings.slips import doubt_slips
 from extractor.sections import DocumentLayout
 from extractor.template_spec import ACTIVE_ROWS, application_row_keys
@@ -84,7 +84,7 @@ def _read_rows(places: TablePlaces, equations: list[Equation]) -> dict[str, RowR
     for place in places.rows.values():
         if place is None:
             continue
-        mine = [eq for eq in equations if eq.scope == "row" and set(eq.cells) <= set(place.paths)]
+        mine = own_equations(place.paths, equations)
         rr = read_row(place, mine)
         if place.alternatives:
             rr = merge_places(rr, [read_row(alt, mine) for alt in place.alternatives])
@@ -126,10 +126,10 @@ def _compute(norm: NormalizedText, layout: DocumentLayout, template: str) -> Sou
     app_eqs = application_equations(app_keys)
     readings.rows.update(_read_rows(t2, []))
     rows3 = _read_rows(t3, app_eqs)
-    joint = constrain(rows3, [eq for eq in app_eqs if eq.scope == "table"], [f"applications.{k}" for k in app_keys],
-                      row_equations=[eq for eq in app_eqs if eq.scope == "row"])
-    joint.notes += doubt_slips(joint.rows, [eq for eq in app_eqs if eq.scope == "table"],
-                               [eq for eq in app_eqs if eq.scope == "row"])
+    column_eqs = [eq for eq in app_eqs if eq.scope == "table"]
+    row_eqs = [eq for eq in app_eqs if eq.scope == "row"]
+    joint = constrain(rows3, column_eqs, [f"applications.{k}" for k in app_keys], row_equations=row_eqs)
+    joint.notes += doubt_slips(joint.rows, column_eqs, row_eqs)
     readings.rows.update(joint.rows)
     readings.witness = joint.witness
     readings.unsatisfiable = joint.unsatisfiable
